@@ -1,0 +1,98 @@
+//! The command line: `Cli { command }`, one file per subcommand. Doc comments are the help text.
+
+mod agents;
+mod audit;
+mod config_cmd;
+pub mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// TapPass: the governance gateway between AI agents and LLM providers.
+#[derive(Debug, Parser)]
+#[command(name = "tappass", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway daemon.
+    Serve(ServeArgs),
+    /// Validate configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage agents and their keys (through the running daemon's admin API).
+    Agents(agents::AgentsArgs),
+    /// Verify and export the audit trail (reads the database directly).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// Where the configuration comes from; shared by every command that reads it.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Configuration file (default: /etc/tappass/tappass.toml when it exists).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// State directory (overrides storage.state_dir).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// Database URL (overrides database.url), e.g. postgres://tappass@localhost/tappass.
+    #[arg(long, value_name = "URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl ConfigArgs {
+    /// Loads the configuration with these flags on top (flag > env > file > default).
+    pub fn load(
+        &self,
+        listen: Option<std::net::SocketAddr>,
+    ) -> Result<crate::config::Config, crate::config::ConfigError> {
+        let overrides = crate::config::Overrides {
+            listen,
+            state_dir: self.state_dir.clone(),
+            database_url: self.database_url.clone(),
+        };
+        crate::config::load(self.config.as_deref(), &overrides)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Address to listen on (overrides server.listen), e.g. 127.0.0.1:9620.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file (plus TAPPASS_* environment) without starting anything.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+/// Runs the parsed command and returns the process exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
+        Command::Agents(args) => agents::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
+    }
+}
+
+/// A current-thread runtime for short CLI commands.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("cannot start the async runtime")
+}

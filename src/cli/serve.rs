@@ -1,0 +1,237 @@
+//! `tappass serve`: assembles the daemon from config — store, providers, pipeline, server —
+//! and runs it until SIGTERM/SIGINT.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use super::ServeArgs;
+use crate::audit::AuditWriter;
+use crate::config::{Config, DatabaseKind, ProviderKind};
+use crate::identity::bootstrap::ensure_admin_key;
+use crate::pipeline::steps::{default_steps, Authenticate, StepDeps};
+use crate::pipeline::Pipeline;
+use crate::providers::{
+    HttpProvider, MockProvider, Provider, ProviderSettings, Router, WireFormat,
+};
+use crate::secrets::{self, Source};
+use crate::server::{self, App};
+use crate::store::{Backend, Store, StoreError, StoreOptions};
+
+/// How often the store supervisor pings / retries the database.
+const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    let config = match args.config.load(args.listen) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::host::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Store options from config. The SQLite file lives in the state directory (created 0700).
+pub fn store_options(config: &Config) -> std::io::Result<StoreOptions> {
+    let (backend, url) = match config.database_kind() {
+        DatabaseKind::Sqlite(path) => {
+            let path = absolute(&path)?;
+            if let Some(dir) = path.parent() {
+                create_private_dir(dir)?;
+            }
+            (
+                Backend::Sqlite,
+                format!("sqlite://{}?mode=rwc", path.display()),
+            )
+        }
+        DatabaseKind::Postgres(url) => (Backend::Postgres, url),
+    };
+    Ok(StoreOptions {
+        backend,
+        url,
+        max_connections: config.database.max_connections,
+        connect_timeout: config.database.connect_timeout(),
+    })
+}
+
+fn absolute(p: &Path) -> std::io::Result<std::path::PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// The providers from config, each with its key from the most secure source available.
+fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+    let mut out: Vec<Arc<dyn Provider>> = Vec::new();
+    for (name, p) in &config.providers {
+        let key = secrets::provider_key(name, p.api_key.as_ref(), p.resolved_api_key_env());
+        match &key {
+            Some((_, Source::Credential)) => {
+                tracing::info!(provider = %name, "provider key from systemd credential")
+            }
+            Some((_, source)) => tracing::warn!(
+                provider = %name,
+                "provider key from {}: use a systemd credential in production",
+                source.as_str()
+            ),
+            None => tracing::info!(provider = %name, "no provider key configured"),
+        }
+        let format = match p.kind() {
+            ProviderKind::OpenAi => WireFormat::OpenAi,
+            ProviderKind::Anthropic => WireFormat::Anthropic,
+        };
+        let provider = HttpProvider::new(ProviderSettings {
+            name: name.clone(),
+            format,
+            base_url: p.base_url.clone(),
+            api_key: key.map(|(k, _)| k),
+            timeout: p.timeout(),
+            connect_timeout: p.connect_timeout(),
+        })?;
+        out.push(Arc::new(provider));
+    }
+    if config.server.mock_provider {
+        out.push(Arc::new(MockProvider));
+    }
+    Ok(out)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let state_dir = absolute(&config.state_dir())?;
+    create_private_dir(&state_dir).map_err(|e| {
+        anyhow::anyhow!("cannot create state directory {}: {e}", state_dir.display())
+    })?;
+    let store = Store::connect_lazy(&store_options(&config)?)?;
+
+    let admin_key = secrets::admin_key();
+    if let Some((_, source)) = &admin_key {
+        tracing::info!("admin key from {}", source.as_str());
+    }
+    let generate_admin_key = admin_key.is_none();
+
+    let router = Arc::new(Router::new(
+        build_providers(&config)?,
+        config.models.clone().into_iter().collect(),
+    ));
+    let audit = AuditWriter::spawn(store.clone(), config.audit.batch_max);
+    let deps = StepDeps {
+        store: store.clone(),
+        router: router.clone(),
+        audit: audit.clone(),
+    };
+    let pipeline = Pipeline::new(default_steps(&deps));
+
+    // First connection attempt inline, so a healthy database is ready before we listen.
+    let on_ready = {
+        let store = store.clone();
+        let state_dir = state_dir.clone();
+        move || {
+            let store = store.clone();
+            let state_dir = state_dir.clone();
+            async move {
+                if generate_admin_key {
+                    if let Err(e) = ensure_admin_key(&store, &state_dir).await {
+                        tracing::error!(error = %e, "could not set up the first admin key");
+                    }
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(config.database.connect_timeout(), store.migrate()).await {
+        Ok(Ok(())) => {
+            store.set_ready();
+            on_ready().await;
+        }
+        Ok(Err(e)) => log_unavailable(&store, &e),
+        Err(_) => tracing::error!(
+            backend = store.backend().name(),
+            "database did not answer in time: serving 503 on the data plane and retrying"
+        ),
+    }
+    let supervisor = crate::store::spawn_supervisor(store.clone(), SUPERVISE_EVERY, on_ready);
+
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+    let local = listener.local_addr()?;
+    let grace = config.server.shutdown_grace();
+    let app = Arc::new(App {
+        store: store.clone(),
+        audit,
+        router,
+        pipeline,
+        authenticate: Authenticate::new(store.clone()),
+        metrics: Default::default(),
+        admin_key: admin_key.map(|(k, _)| k),
+        started,
+        config,
+    });
+    tracing::info!(
+        listen = %local,
+        storage = if store.is_ready() { store.backend().name() } else { "unavailable" },
+        startup_ms = started.elapsed().as_millis() as u64,
+        "TapPass ready"
+    );
+    server::serve(listener, app, shutdown_signal(), grace).await?;
+    supervisor.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn log_unavailable(store: &Store, e: &StoreError) {
+    tracing::error!(
+        backend = store.backend().name(),
+        error = %e,
+        "database unavailable: serving 503 on the data plane and retrying"
+    );
+}
+
+/// Resolves on SIGTERM or SIGINT. SIGHUP is caught so it cannot kill the daemon.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => tracing::warn!("SIGHUP: configuration reload is not supported yet; restart to apply changes"),
+        }
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,386 @@
+//! The configuration schema: the public, resolved [`Config`] and the raw, file-shaped
+//! types it is deserialized from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+
+/// Default listen address of the gateway.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), 9620);
+/// Default request body cap: 5 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 5 * 1024 * 1024;
+/// Upper bound for `server.max_body_bytes`: 1 GiB.
+pub const MAX_BODY_BYTES_LIMIT: u64 = 1024 * 1024 * 1024;
+/// State directory used when neither the configuration nor `$STATE_DIRECTORY` names one.
+pub const DEFAULT_STATE_DIR: &str = "./tappass-data";
+/// File name of the default SQLite database inside the state directory.
+pub const SQLITE_FILE_NAME: &str = "tappass.db";
+/// Built-in base URL of the `openai` provider.
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// Built-in base URL of the `anthropic` provider.
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// Environment variable that supplies the `openai` base URL when the configuration does not.
+pub const OPENAI_BASE_URL_ENV: &str = "TAPPASS_OPENAI_BASE_URL";
+/// Environment variable that supplies the `anthropic` base URL when the configuration does not.
+pub const ANTHROPIC_BASE_URL_ENV: &str = "TAPPASS_ANTHROPIC_BASE_URL";
+/// Name of the built-in mock provider (models `mock/…`).
+pub const MOCK_PROVIDER: &str = "mock";
+
+/// The complete, validated TapPass configuration.
+///
+/// Produced by [`load`](super::load), [`load_from`](super::load_from) or
+/// [`check_file`](super::check_file); `Config::default()` is the built-in defaults with an
+/// empty environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `[server]`: the HTTP listener.
+    pub server: ServerConfig,
+    /// `[storage]`: where TapPass keeps its state.
+    pub storage: StorageConfig,
+    /// `[database]`: audit/agent database.
+    pub database: DatabaseConfig,
+    /// `[providers.<name>]`: upstream LLM providers by name. Always contains `openai` and
+    /// `anthropic`.
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// `[models]`: bare model name → provider name (a key of `providers`, or `mock`).
+    pub models: BTreeMap<String, String>,
+    /// `[audit]`: audit trail tuning.
+    pub audit: AuditConfig,
+    /// `[log]`: logging.
+    pub log: LogConfig,
+    /// The configuration file that was read, if any.
+    pub source_file: Option<PathBuf>,
+    /// First entry of `$STATE_DIRECTORY` at load time (set by systemd's `StateDirectory=`).
+    pub(super) systemd_state_directory: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        super::load_from(None, &[], &super::Overrides::default())
+            .expect("built-in configuration defaults are valid")
+    }
+}
+
+impl Config {
+    /// The state directory: the configured value (flag, environment or file), else the first
+    /// entry of `$STATE_DIRECTORY` (as seen at load time), else `./tappass-data`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.storage
+            .state_dir
+            .clone()
+            .or_else(|| self.systemd_state_directory.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
+    }
+
+    /// The database to use: the configured URL, else the SQLite file
+    /// `<state_dir>/tappass.db`.
+    ///
+    /// `load` guarantees a valid URL. For a hand-built `Config` with an unsupported URL this
+    /// returns `Postgres(url)` and connecting will fail; call [`Config::validate`] first.
+    pub fn database_kind(&self) -> DatabaseKind {
+        match &self.database.url {
+            None => DatabaseKind::Sqlite(self.state_dir().join(SQLITE_FILE_NAME)),
+            Some(url) => super::validate::parse_database_url(url)
+                .unwrap_or_else(|_| DatabaseKind::Postgres(url.clone())),
+        }
+    }
+
+    /// The effective database URL with any password masked, safe to log and display.
+    pub fn database_url_redacted(&self) -> String {
+        match &self.database.url {
+            Some(url) => redact_url(url),
+            None => format!(
+                "sqlite:{}",
+                self.state_dir().join(SQLITE_FILE_NAME).display()
+            ),
+        }
+    }
+
+    /// The provider with this name, if configured.
+    pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers.get(name)
+    }
+
+    /// Re-checks a (possibly hand-modified) configuration with the same rules as `load`.
+    /// Errors name the key; their origin is [`Origin::Default`](super::Origin::Default)
+    /// because the source of the values is not known any more.
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
+        super::validate::validate(self, &super::validate::Provenance::default())
+    }
+}
+
+/// Masks the password of a database URL (`postgres://user:***@host/db`, also a
+/// `password=` query parameter). Strings without a password are returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    super::validate::redact_url(url)
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on (`IP:PORT`). Default `127.0.0.1:9620`.
+    #[serde(deserialize_with = "de_socket_addr")]
+    pub listen: SocketAddr,
+    /// Maximum request body size in bytes (1 ..= 1 GiB). Default 5 MiB.
+    pub max_body_bytes: u64,
+    /// Offer the built-in `mock` provider (models `mock/…`) so TapPass can be tried without a
+    /// provider key. Default `true`.
+    pub mock_provider: bool,
+    /// Serve `/metrics` without authentication. Only allowed when `listen` is a loopback
+    /// address. Default `false`.
+    pub metrics_public: bool,
+    /// Seconds to let in-flight requests finish after SIGTERM. Default 30.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            mock_provider: true,
+            metrics_public: false,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// `shutdown_grace_secs` as a `Duration`.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// `[storage]`: where TapPass keeps its state (admin key file, SQLite database …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Explicit state directory. When unset, [`Config::state_dir`] falls back to
+    /// `$STATE_DIRECTORY`, then `./tappass-data`.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `[database]`: the database holding agents, keys and the audit trail.
+///
+/// `Debug` masks the password of `url`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH`, `sqlite://PATH`, `postgres://…` or `postgresql://…`. Unset: the SQLite
+    /// file `<state_dir>/tappass.db`. May contain a password: never print it, use
+    /// [`Config::database_url_redacted`].
+    pub url: Option<String>,
+    /// Connection pool size (1 ..= 1000). Default 10.
+    pub max_connections: u32,
+    /// Seconds to wait for a database connection (1 ..= 3600). Default 5.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            connect_timeout_secs: 5,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// `connect_timeout_secs` as a `Duration`.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
+    }
+}
+
+/// Which database [`Config::database_kind`] selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// A SQLite database file (path as given: relative paths are relative to the working
+    /// directory).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (may contain a password: do not log it).
+    Postgres(String),
+}
+
+/// Wire format of an upstream provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI and OpenAI-compatible APIs (Azure OpenAI, Ollama, vLLM, LM Studio …).
+    OpenAi,
+    /// Anthropic Messages API.
+    Anthropic,
+}
+
+impl ProviderKind {
+    /// `"openai"` or `"anthropic"`, as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resolved upstream provider (`[providers.<name>]`).
+///
+/// `Debug` never shows `api_key`.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The provider's name (the key in `[providers]`), `[a-z0-9_-]+`.
+    pub name: String,
+    /// Wire format. Inferred for the names `openai` and `anthropic`.
+    pub kind: ProviderKind,
+    /// Base URL (http or https, no trailing slash).
+    pub base_url: String,
+    /// API key from the configuration file or environment override (evaluation only; prefer a
+    /// systemd credential).
+    pub api_key: Option<SecretString>,
+    /// Environment variable holding the key, after defaults (`OPENAI_API_KEY` for `openai`,
+    /// `ANTHROPIC_API_KEY` for `anthropic`); `None` when there is none or it was disabled with
+    /// `api_key_env = ""`.
+    pub api_key_env: Option<String>,
+    /// Total upstream request timeout in seconds (1 ..= 3600). Default 120.
+    pub timeout_secs: u64,
+    /// Upstream connect timeout in seconds (1 ..= 3600). Default 10.
+    pub connect_timeout_secs: u64,
+}
+
+impl ProviderConfig {
+    /// Default total upstream timeout.
+    pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+    /// Default upstream connect timeout.
+    pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+
+    /// The provider's wire format.
+    pub fn kind(&self) -> ProviderKind {
+        self.kind
+    }
+
+    /// The environment variable to read the API key from as a last resort (evaluation only).
+    pub fn resolved_api_key_env(&self) -> Option<&str> {
+        self.api_key_env.as_deref()
+    }
+
+    /// Name of the systemd credential holding this provider's key: `<name>-api-key`
+    /// (read from `$CREDENTIALS_DIRECTORY`).
+    pub fn credential_name(&self) -> String {
+        format!("{}-api-key", self.name)
+    }
+
+    /// `timeout_secs` as a `Duration`.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// `connect_timeout_secs` as a `Duration`.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+}
+
+/// `[audit]`: audit trail tuning.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Maximum number of events committed in one transaction (group commit), 1 ..= 10000.
+    /// Default 256.
+    pub batch_max: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { batch_max: 256 }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Let the logging setup choose `plain` or `json` for the output (terminal, journal).
+    #[default]
+    Auto,
+    /// Human-readable lines.
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`: logging.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `auto`, `plain` or `json`. Default `auto`.
+    pub format: LogFormat,
+    /// A `tracing` EnvFilter directive string, e.g. `info` or `info,tappass=debug`.
+    /// Default `info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw (file-shaped) types.
+
+/// The configuration exactly as written (file + environment), before resolution.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) server: ServerConfig,
+    pub(super) storage: StorageConfig,
+    pub(super) database: DatabaseConfig,
+    pub(super) providers: BTreeMap<String, RawProvider>,
+    pub(super) models: BTreeMap<String, String>,
+    pub(super) audit: AuditConfig,
+    pub(super) log: LogConfig,
+}
+
+/// `[providers.<name>]` as written. No `Debug`: it holds the plain API key.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawProvider {
+    pub(super) kind: Option<ProviderKind>,
+    pub(super) base_url: Option<String>,
+    pub(super) api_key: Option<String>,
+    pub(super) api_key_env: Option<String>,
+    pub(super) timeout_secs: Option<u64>,
+    pub(super) connect_timeout_secs: Option<u64>,
+}
+
+fn de_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let s = String::deserialize(d)?;
+    super::validate::parse_socket_addr(&s).map_err(serde::de::Error::custom)
+}

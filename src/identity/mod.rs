@@ -1,0 +1,7 @@
+//! Who is calling: API keys and roles.
+
+pub mod bootstrap;
+pub mod keys;
+pub mod roles;
+
+pub use roles::Role;

@@ -1,0 +1,28 @@
+//! TapPass: a governance gateway between AI agents and LLM providers, native to a systemd host.
+//!
+//! # Layout
+//! The folders mirror the path of a request and then the host around it:
+//!
+//! - `server/` — axum router, handlers per API family, the one place errors become HTTP.
+//! - `pipeline/` — the `Step` trait, the runner, `steps/` (one file per step), stream relay.
+//! - `providers/` — OpenAI-compatible and Anthropic clients, the mock, SSE, model routing.
+//! - `audit/` — events, the SHA-256 hash chain (pure), group-committed writer, verification.
+//! - `store/` — SQLite and PostgreSQL through one sqlx implementation; migrations in `migrations/`.
+//! - `identity/` — keys, roles, the first admin key.
+//! - `secrets/` — systemd credentials, config, environment.
+//! - `config/` — TOML schema, `TAPPASS_*` overrides, validation with line numbers.
+//! - `host/` — logging (and, later, sd_notify and the sandbox).
+//! - `cli/` — one file per subcommand.
+//!
+//! See ARCHITECTURE.md for the codemap and the invariants.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod host;
+pub mod identity;
+pub mod pipeline;
+pub mod providers;
+pub mod secrets;
+pub mod server;
+pub mod store;

@@ -1,0 +1,5 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tappass::cli::run(tappass::cli::Cli::parse())
+}

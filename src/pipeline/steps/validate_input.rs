@@ -1,0 +1,144 @@
+//! validate_input: the body must be a JSON object with a model and a non-empty message list.
+//! Every refusal names the field at fault.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::pipeline::{Ctx, Phase, Rejection, Step};
+
+pub struct ValidateInput;
+
+#[async_trait]
+impl Step for ValidateInput {
+    fn name(&self) -> &'static str {
+        "validate_input"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+
+    fn position(&self) -> u32 {
+        20
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        match validate(&ctx.raw_body) {
+            Ok((body, model, stream)) => {
+                ctx.body = Some(body);
+                ctx.model = Some(model);
+                ctx.stream = stream;
+            }
+            Err(r) => ctx.reject(*r),
+        }
+    }
+}
+
+fn invalid(param: impl Into<String>, message: impl Into<String>) -> Box<Rejection> {
+    Box::new(Rejection::invalid(param, message))
+}
+
+/// Checks the body and returns it parsed with its model and stream flag.
+pub fn validate(raw: &[u8]) -> Result<(Value, String, bool), Box<Rejection>> {
+    let body: Value =
+        serde_json::from_slice(raw).map_err(|e| invalid("body", format!("not valid JSON: {e}")))?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| invalid("body", "must be a JSON object"))?;
+    let model = match obj.get("model") {
+        Some(Value::String(m)) if !m.trim().is_empty() => m.clone(),
+        Some(Value::String(_)) => return Err(invalid("model", "must not be empty")),
+        Some(_) => return Err(invalid("model", "must be a string")),
+        None => return Err(invalid("model", "is required")),
+    };
+    let messages = match obj.get("messages") {
+        Some(Value::Array(m)) if !m.is_empty() => m,
+        Some(Value::Array(_)) => return Err(invalid("messages", "must not be empty")),
+        Some(_) => return Err(invalid("messages", "must be an array")),
+        None => return Err(invalid("messages", "is required")),
+    };
+    for (i, m) in messages.iter().enumerate() {
+        let Some(m) = m.as_object() else {
+            return Err(invalid(format!("messages[{i}]"), "must be an object"));
+        };
+        if !matches!(m.get("role"), Some(Value::String(_))) {
+            return Err(invalid(
+                format!("messages[{i}].role"),
+                "is required and must be a string",
+            ));
+        }
+    }
+    let stream = match obj.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("stream", "must be a boolean")),
+    };
+    Ok((body, model, stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param_of(raw: &str) -> Option<String> {
+        validate(raw.as_bytes()).err().and_then(|r| r.param)
+    }
+
+    #[test]
+    fn accepts_a_minimal_body() {
+        let (_, model, stream) =
+            validate(br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        assert_eq!(model, "m");
+        assert!(!stream);
+        let (_, _, stream) =
+            validate(br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+                .unwrap();
+        assert!(stream);
+    }
+
+    #[test]
+    fn each_refusal_names_its_field() {
+        assert_eq!(param_of("nope").as_deref(), Some("body"));
+        assert_eq!(param_of("[]").as_deref(), Some("body"));
+        assert_eq!(
+            param_of(r#"{"messages":[{"role":"user"}]}"#).as_deref(),
+            Some("model")
+        );
+        assert_eq!(
+            param_of(r#"{"model":"","messages":[{"role":"user"}]}"#).as_deref(),
+            Some("model")
+        );
+        assert_eq!(
+            param_of(r#"{"model":1,"messages":[{"role":"user"}]}"#).as_deref(),
+            Some("model")
+        );
+        assert_eq!(param_of(r#"{"model":"m"}"#).as_deref(), Some("messages"));
+        assert_eq!(
+            param_of(r#"{"model":"m","messages":[]}"#).as_deref(),
+            Some("messages")
+        );
+        assert_eq!(
+            param_of(r#"{"model":"m","messages":{}}"#).as_deref(),
+            Some("messages")
+        );
+        assert_eq!(
+            param_of(r#"{"model":"m","messages":[{"role":"user"},3]}"#).as_deref(),
+            Some("messages[1]")
+        );
+        assert_eq!(
+            param_of(r#"{"model":"m","messages":[{"content":"x"}]}"#).as_deref(),
+            Some("messages[0].role")
+        );
+        assert_eq!(
+            param_of(r#"{"model":"m","stream":"yes","messages":[{"role":"user"}]}"#).as_deref(),
+            Some("stream")
+        );
+    }
+
+    #[test]
+    fn refusals_are_400_and_say_why() {
+        let r = validate(br#"{"model":"m"}"#).unwrap_err();
+        assert_eq!(r.status, 400);
+        assert!(r.message.starts_with("messages:"), "{}", r.message);
+    }
+}

@@ -1,0 +1,167 @@
+//! Relaying a provider's stream to the client while keeping the audit promise.
+//!
+//! The request's event was committed before the first byte (audit step). This relay forwards
+//! events as they arrive, folds in token usage, and commits a completion event *before* it
+//! forwards the terminal event (`data: [DONE]` / `message_stop`), so a client that saw the end
+//! of the stream knows it is on record. A stream that breaks, or a client that goes away, still
+//! leaves a completion event saying so.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use serde_json::{json, Value};
+
+use crate::audit::event::{types, AuditEvent, Cost};
+use crate::audit::AuditWriter;
+use crate::providers::{EventStream, SseEvent, Usage, WireFormat};
+
+/// How a relayed stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Completed,
+    UpstreamIncomplete,
+    UpstreamError,
+    ClientClosed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::UpstreamIncomplete => "upstream_incomplete",
+            Outcome::UpstreamError => "upstream_error",
+            Outcome::ClientClosed => "client_closed",
+        }
+    }
+}
+
+/// The relay's state; dropping it before the end records `client_closed`.
+struct Relay {
+    upstream: EventStream,
+    format: WireFormat,
+    writer: AuditWriter,
+    /// Copied into the completion event (agent, session, model, provider, request id).
+    template: AuditEvent,
+    usage: Usage,
+    finished: bool,
+}
+
+impl Relay {
+    fn completion_event(&self, outcome: Outcome) -> AuditEvent {
+        let mut e = AuditEvent::new(types::LLM_STREAM_COMPLETED);
+        e.request_id = self.template.request_id.clone();
+        e.agent_id = self.template.agent_id.clone();
+        e.key_id = self.template.key_id.clone();
+        e.session_id = self.template.session_id.clone();
+        e.provider = self.template.provider.clone();
+        e.model = self.template.model.clone();
+        e.stream = Some(true);
+        e.cost = Cost {
+            prompt_tokens: self.usage.prompt_tokens,
+            completion_tokens: self.usage.completion_tokens,
+            usd_micros: 0,
+        };
+        e.details =
+            json!({"outcome": outcome.as_str(), "request_audit_id": self.template.audit_id});
+        e
+    }
+
+    async fn finish(&mut self, outcome: Outcome) -> bool {
+        self.finished = true;
+        let event = self.completion_event(outcome);
+        match self.writer.append(event).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "stream completion could not be audited");
+                false
+            }
+        }
+    }
+
+    fn error_event(&self, message: &str) -> SseEvent {
+        match self.format {
+            WireFormat::OpenAi => SseEvent::data(
+                json!({"error": {"message": message, "type": "upstream_error"}}).to_string(),
+            ),
+            WireFormat::Anthropic => SseEvent::named(
+                "error",
+                json!({"type": "error", "error": {"type": "api_error", "message": message}})
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if !self.finished {
+            let event = self.completion_event(Outcome::ClientClosed);
+            let writer = self.writer.clone();
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(e) = writer.append(event).await {
+                        tracing::error!(error = %e, "closed stream could not be audited");
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn is_terminal(format: WireFormat, ev: &SseEvent) -> bool {
+    match format {
+        WireFormat::OpenAi => ev.data.trim() == "[DONE]",
+        WireFormat::Anthropic => ev.event.as_deref() == Some("message_stop"),
+    }
+}
+
+/// Wraps `upstream` into the client's body stream.
+pub fn relay(
+    upstream: EventStream,
+    format: WireFormat,
+    writer: AuditWriter,
+    template: AuditEvent,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
+    let relay = Relay {
+        upstream,
+        format,
+        writer,
+        template,
+        usage: Usage::default(),
+        finished: false,
+    };
+    futures_util::stream::unfold(Some(relay), |state| async move {
+        let mut relay = state?;
+        if relay.finished {
+            return None;
+        }
+        match relay.upstream.next().await {
+            Some(Ok(ev)) => {
+                if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
+                    relay.usage.absorb(relay.format, &v);
+                }
+                if is_terminal(relay.format, &ev) {
+                    let bytes = if relay.finish(Outcome::Completed).await {
+                        ev.encode()
+                    } else {
+                        relay
+                            .error_event("the end of this stream could not be audited")
+                            .encode()
+                    };
+                    return Some((Ok(bytes), Some(relay)));
+                }
+                Some((Ok(ev.encode()), Some(relay)))
+            }
+            Some(Err(e)) => {
+                relay.finish(Outcome::UpstreamError).await;
+                let bytes = relay.error_event(&e.to_string()).encode();
+                Some((Ok(bytes), Some(relay)))
+            }
+            None => {
+                relay.finish(Outcome::UpstreamIncomplete).await;
+                None
+            }
+        }
+    })
+}

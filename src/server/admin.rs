@@ -1,0 +1,287 @@
+//! `/admin/*`: agents and keys (product.md's admin API paths). Every change commits together
+//! with its audit event; a new key's secret is in the response once and nowhere else.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde_json::{json, Map, Value};
+
+use super::auth::{authorize, Caller};
+use super::error::ApiError;
+use super::App;
+use crate::audit::event::{types, AuditEvent};
+use crate::identity::keys::{self, GeneratedKey, KeyFamily};
+use crate::identity::Role;
+use crate::store::NewKey;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// Parses a JSON object body, refusing unknown fields by name.
+fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>> {
+    let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request("body", format!("not valid JSON: {e}")))?
+    };
+    let Value::Object(obj) = value else {
+        return Err(ApiError::bad_request("body", "must be a JSON object"));
+    };
+    if let Some(unknown) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(
+            unknown,
+            format!("unknown field (expected one of: {})", allowed.join(", ")),
+        ));
+    }
+    Ok(obj)
+}
+
+fn opt_string(obj: &Map<String, Value>, field: &str, max: usize) -> Result<Option<String>> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
+        Some(Value::String(_)) => Err(ApiError::bad_request(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        Some(_) => Err(ApiError::bad_request(field, "must be a string")),
+    }
+}
+
+/// Agent ids: 1–64 characters of `A-Za-z0-9._-`, starting with a letter or digit.
+pub fn valid_agent_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric())
+        && id.len() <= 64
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn admin_event(event_type: &str, caller: &Caller, details: Value) -> AuditEvent {
+    let mut e = AuditEvent::new(event_type);
+    let mut details = details;
+    details["actor_key_id"] = Value::from(caller.key_id.clone());
+    e.details = details;
+    e
+}
+
+fn new_key(agent_id: Option<&str>, role: Role, family: KeyFamily) -> (GeneratedKey, NewKey) {
+    let g = keys::generate(family);
+    let k = NewKey {
+        key_id: g.key_id.clone(),
+        agent_id: agent_id.map(str::to_string),
+        role,
+        key_hash: g.hash.clone(),
+    };
+    (g, k)
+}
+
+pub async fn create_agent(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let obj = object(&body, &["agent_id", "description"])?;
+    let agent_id = opt_string(&obj, "agent_id", 64)?
+        .ok_or_else(|| ApiError::bad_request("agent_id", "is required"))?;
+    if !valid_agent_id(&agent_id) {
+        return Err(ApiError::bad_request(
+            "agent_id",
+            "must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit",
+        ));
+    }
+    let description = opt_string(&obj, "description", 1024)?.unwrap_or_default();
+    let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
+    let event = admin_event(
+        types::AGENT_REGISTERED,
+        &caller,
+        json!({"key_id": key.key_id}),
+    )
+    .agent(agent_id.clone());
+    let (agent, _) = app
+        .store
+        .create_agent(&agent_id, &description, &key, &event)
+        .await?;
+    let mut body = serde_json::to_value(&agent).unwrap_or_default();
+    body["key_id"] = Value::from(key.key_id);
+    body["api_key"] = Value::from(generated.token.expose_secret());
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn list_agents(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response> {
+    authorize(&app, &headers, &[Role::Admin]).await?;
+    let agents = app.store.list_agents().await?;
+    Ok(Json(json!({ "agents": agents })).into_response())
+}
+
+pub async fn get_agent(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(agent_id): Path<String>,
+) -> Result<Response> {
+    authorize(&app, &headers, &[Role::Admin]).await?;
+    let agent = app
+        .store
+        .get_agent(&agent_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no agent {agent_id}")))?;
+    let keys = app.store.list_keys(&agent_id).await?;
+    let mut body = serde_json::to_value(&agent).unwrap_or_default();
+    body["keys"] = serde_json::to_value(&keys).unwrap_or_default();
+    Ok(Json(body).into_response())
+}
+
+pub async fn disable_agent(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(agent_id): Path<String>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let event = admin_event(types::AGENT_DISABLED, &caller, json!({})).agent(agent_id.clone());
+    if !app.store.disable_agent(&agent_id, &event).await? {
+        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+    }
+    let agent = app.store.get_agent(&agent_id).await?;
+    Ok(Json(agent).into_response())
+}
+
+pub async fn issue_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(agent_id): Path<String>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    if app.store.get_agent(&agent_id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+    }
+    let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
+    let event = admin_event(types::KEY_ISSUED, &caller, json!({"key_id": key.key_id}))
+        .agent(agent_id.clone());
+    app.store.add_key(&key, &event).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"agent_id": agent_id, "key_id": key.key_id,
+                    "api_key": generated.token.expose_secret()})),
+    )
+        .into_response())
+}
+
+pub async fn rotate_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((agent_id, key_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
+    let event = admin_event(
+        types::KEY_ROTATED,
+        &caller,
+        json!({"key_id": key_id, "replaced_by": key.key_id}),
+    )
+    .agent(agent_id.clone());
+    if !app
+        .store
+        .revoke_key(&agent_id, &key_id, Some(&key), &event)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "no active key {key_id} for agent {agent_id}"
+        )));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"agent_id": agent_id, "key_id": key.key_id, "replaces": key_id,
+                    "api_key": generated.token.expose_secret()}),
+        ),
+    )
+        .into_response())
+}
+
+pub async fn revoke_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((agent_id, key_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let event =
+        admin_event(types::KEY_REVOKED, &caller, json!({"key_id": key_id})).agent(agent_id.clone());
+    if !app
+        .store
+        .revoke_key(&agent_id, &key_id, None, &event)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "no active key {key_id} for agent {agent_id}"
+        )));
+    }
+    Ok(Json(json!({"agent_id": agent_id, "key_id": key_id, "status": "revoked"})).into_response())
+}
+
+/// `POST /admin/keys {"role":"auditor"|"admin"}`: a control-plane key.
+pub async fn create_control_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let obj = object(&body, &["role"])?;
+    let role = match opt_string(&obj, "role", 16)?.as_deref() {
+        Some("auditor") => Role::Auditor,
+        Some("admin") => Role::Admin,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "role",
+                "must be \"auditor\" or \"admin\"",
+            ))
+        }
+        None => return Err(ApiError::bad_request("role", "is required")),
+    };
+    let (generated, key) = new_key(None, role, KeyFamily::Admin);
+    let event = admin_event(
+        types::KEY_ISSUED,
+        &caller,
+        json!({"key_id": key.key_id, "role": role.as_str()}),
+    );
+    app.store.add_key(&key, &event).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"key_id": key.key_id, "role": role.as_str(),
+                    "api_key": generated.token.expose_secret()})),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_id_rules() {
+        for ok in ["a", "research-bot", "Bot_1.2", &"x".repeat(64)] {
+            assert!(valid_agent_id(ok), "{ok}");
+        }
+        for bad in ["", "-bot", ".x", "a b", "a/b", "é", &"x".repeat(65)] {
+            assert!(!valid_agent_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let err = object(br#"{"agent_id":"a","colour":"red"}"#, &["agent_id"]).unwrap_err();
+        assert_eq!(err.0.param.as_deref(), Some("colour"));
+        assert!(object(b"", &["agent_id"]).unwrap().is_empty());
+        assert_eq!(
+            object(b"[1]", &["agent_id"])
+                .unwrap_err()
+                .0
+                .param
+                .as_deref(),
+            Some("body")
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! `/v1/*`: the data plane. Reads the request, runs the pipeline, sends the answer.
+//!
+//! The whole path of a call, top-down: body (capped) → `Ctx` → pipeline (authenticate →
+//! validate_input → call_llm → audit) → reply. Nothing here decides policy; it only carries the
+//! request in and the pipeline's verdict out.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+use super::auth;
+use super::error::render;
+use super::App;
+use crate::pipeline::steps::audit::request_event;
+use crate::pipeline::{stream, Ctx, Kind, Rejection, Step};
+use crate::providers::{UpstreamReply, WireFormat};
+
+pub async fn chat_completions(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle(app, WireFormat::OpenAi, headers, body).await
+}
+
+pub async fn messages(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    handle(app, WireFormat::Anthropic, headers, body).await
+}
+
+/// `GET /v1/models`: the models an agent may name.
+pub async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let mut ctx = Ctx::new(request_id(&headers), WireFormat::OpenAi, Default::default());
+    ctx.presented_key = auth::presented_key(&headers);
+    if !app.store.is_ready() {
+        return render(&Rejection::storage_unavailable(), WireFormat::OpenAi);
+    }
+    app.authenticate.run(&mut ctx).await;
+    if let Some(r) = &ctx.rejection {
+        return render(r, WireFormat::OpenAi);
+    }
+    let data: Vec<Value> = app
+        .router
+        .model_ids()
+        .into_iter()
+        .map(|id| {
+            let owner = id.split_once('/').map_or("tappass", |(p, _)| p).to_string();
+            json!({"id": id, "object": "model", "created": 0, "owned_by": owner})
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// A client-supplied `x-request-id` when it is short and printable, else a fresh one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(
+            || format!("req_{}", uuid::Uuid::now_v7().simple()),
+            str::to_string,
+        )
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Body) -> Response {
+    let request_id = request_id(&headers);
+    // Fail closed before reading anything: a request we cannot audit gets no answer.
+    if !app.store.is_ready() {
+        return with_request_id(
+            render(&Rejection::storage_unavailable(), format),
+            &request_id,
+        );
+    }
+    let raw = match read_body(&headers, body, app.config.server.max_body_bytes).await {
+        Ok(raw) => raw,
+        Err(r) => return with_request_id(render(&r, format), &request_id),
+    };
+    let mut ctx = Ctx::new(request_id.clone(), format, raw);
+    ctx.presented_key = auth::presented_key(&headers);
+    if let Some(s) = header_str(&headers, "x-tappass-session").filter(|s| s.len() <= 128) {
+        ctx.session_id = s;
+    }
+    ctx.anthropic_version = header_str(&headers, "anthropic-version");
+    ctx.anthropic_beta = header_str(&headers, "anthropic-beta");
+
+    app.pipeline.run(&mut ctx).await;
+    if let Some(link) = &ctx.audited {
+        app.metrics
+            .audit_events
+            .get_or_create(&super::metrics::EventLabels {
+                event_type: request_event(&ctx).event_type,
+            })
+            .inc();
+        tracing::info!(
+            request_id = %ctx.request_id,
+            agent_id = ctx.agent.as_ref().map(|a| a.agent_id.as_str()).unwrap_or("-"),
+            status = ctx.rejection.as_ref().map_or(200, |r| r.status),
+            seq = link.seq,
+            latency_ms = ctx.started.elapsed().as_millis() as u64,
+            "request"
+        );
+    }
+    let resp = respond(&app, ctx);
+    with_request_id(resp, &request_id)
+}
+
+fn respond(app: &App, mut ctx: Ctx) -> Response {
+    if let Some(r) = &ctx.rejection {
+        if let Some(step) = r.blocked_by {
+            app.metrics
+                .pipeline_blocks
+                .get_or_create(&super::metrics::StepLabels { step: step.into() })
+                .inc();
+        }
+        return render(r, ctx.format);
+    }
+    let steps = ctx.steps_run.join(",");
+    let audit_id = ctx.audited.as_ref().map(|l| l.audit_id.clone());
+    let tappass = json!({
+        "blocked": false,
+        "request_id": ctx.request_id,
+        "session_id": ctx.session_id,
+        "audit_id": audit_id,
+    });
+    let mut resp = match ctx.reply.take() {
+        Some(UpstreamReply::Complete { mut body, .. }) => {
+            body["tappass"] = tappass;
+            Json(body).into_response()
+        }
+        Some(UpstreamReply::Stream(events)) => {
+            let mut template = request_event(&ctx);
+            if let Some(id) = audit_id {
+                template.audit_id = id;
+            }
+            let body = Body::from_stream(stream::relay(
+                events,
+                ctx.format,
+                app.audit.clone(),
+                template,
+            ));
+            let mut resp = body.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        None => {
+            return render(
+                &Rejection::new(500, Kind::Internal, "the pipeline produced no answer"),
+                ctx.format,
+            )
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&steps) {
+        resp.headers_mut().insert("x-tappass-pipeline-steps", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.session_id) {
+        resp.headers_mut().insert("x-tappass-session", v);
+    }
+    resp
+}
+
+fn with_request_id(mut resp: Response, id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Reads the body up to `cap` bytes; more is 413. An oversized body is still read (and
+/// discarded) up to `DRAIN_MAX`, so the client — which is usually still sending — gets the 413
+/// instead of a connection reset.
+async fn read_body(headers: &HeaderMap, body: Body, cap: u64) -> Result<bytes::Bytes, Rejection> {
+    const DRAIN_MAX: u64 = 64 * 1024 * 1024;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut buf = bytes::BytesMut::with_capacity(declared.unwrap_or(0).min(cap) as usize);
+    let mut seen: u64 = 0;
+    let mut over = declared.is_some_and(|n| n > cap);
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| Rejection::invalid("body", format!("could not be read: {e}")))?;
+        seen += chunk.len() as u64;
+        if seen > cap {
+            over = true;
+        }
+        if over {
+            buf.clear();
+            if seen > DRAIN_MAX {
+                break;
+            }
+        } else {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if over {
+        return Err(Rejection::new(
+            413,
+            Kind::InvalidRequest,
+            format!("request body exceeds the limit of {cap} bytes (server.max_body_bytes)"),
+        )
+        .code("request_too_large")
+        .param("body"));
+    }
+    Ok(buf.freeze())
+}

@@ -1,0 +1,145 @@
+//! The one place refusals become HTTP responses, in the envelope of the API family that was
+//! called: OpenAI's `{"error":{…}}` or Anthropic's `{"type":"error","error":{…}}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::pipeline::{Kind, Rejection};
+use crate::providers::WireFormat;
+
+/// Renders `r` for a client of `format`.
+pub fn render(r: &Rejection, format: WireFormat) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = if let Some(body) = &r.passthrough {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.clone(),
+        )
+            .into_response()
+    } else {
+        let mut inner = Map::new();
+        inner.insert("message".into(), Value::from(r.message.clone()));
+        inner.insert("type".into(), Value::from(r.kind.as_str()));
+        if let Some(code) = r.code {
+            inner.insert("code".into(), Value::from(code));
+        }
+        if let Some(param) = &r.param {
+            inner.insert("param".into(), Value::from(param.clone()));
+        }
+        if let Some(step) = r.blocked_by {
+            inner.insert("blocked_by".into(), Value::from(step));
+        }
+        if let Some(reason) = &r.reason {
+            inner.insert("reason".into(), Value::from(reason.clone()));
+        }
+        let body = match format {
+            WireFormat::OpenAi => json!({ "error": inner }),
+            WireFormat::Anthropic => json!({ "type": "error", "error": inner }),
+        };
+        (status, axum::Json(body)).into_response()
+    };
+    if let Some(v) = r
+        .retry_after
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Control-plane errors (admin, audit): always the OpenAI envelope.
+#[derive(Debug)]
+pub struct ApiError(pub Box<Rejection>);
+
+impl ApiError {
+    pub fn bad_request(param: &str, message: impl Into<String>) -> Self {
+        ApiError(Box::new(Rejection::invalid(param, message)))
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError(Box::new(
+            Rejection::new(404, Kind::NotFound, message).code("not_found"),
+        ))
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError(Box::new(
+            Rejection::new(409, Kind::InvalidRequest, message).code("conflict"),
+        ))
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        ApiError(Box::new(r))
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Conflict(what) => {
+                ApiError::conflict(format!("{what} already exists"))
+            }
+            other => {
+                tracing::error!(error = %other, "storage error on the control plane");
+                ApiError::from(Rejection::storage_unavailable())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        render(&self.0, WireFormat::OpenAi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(resp: Response) -> Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn openai_and_anthropic_envelopes() {
+        let r = Rejection::new(401, Kind::Authentication, "nope").code("invalid_api_key");
+        let o = body_of(render(&r, WireFormat::OpenAi)).await;
+        assert_eq!(o["error"]["type"], "authentication_error");
+        assert_eq!(o["error"]["code"], "invalid_api_key");
+        let a = body_of(render(&r, WireFormat::Anthropic)).await;
+        assert_eq!(a["type"], "error");
+        assert_eq!(a["error"]["message"], "nope");
+    }
+
+    #[tokio::test]
+    async fn policy_block_carries_step_and_reason() {
+        let mut r = Rejection::new(403, Kind::PolicyBlock, "Request blocked by policy");
+        r.blocked_by = Some("detect_pii");
+        r.reason = Some("PII detected: EMAIL".into());
+        let resp = render(&r, WireFormat::OpenAi);
+        assert_eq!(resp.status(), 403);
+        let o = body_of(resp).await;
+        assert_eq!(o["error"]["blocked_by"], "detect_pii");
+        assert_eq!(o["error"]["type"], "policy_block");
+    }
+
+    #[tokio::test]
+    async fn passthrough_keeps_status_body_and_retry_after() {
+        let mut r = Rejection::new(429, Kind::Upstream, "x");
+        r.passthrough = Some(bytes::Bytes::from_static(
+            b"{\"error\":{\"message\":\"slow down\"}}",
+        ));
+        r.retry_after = Some("2".into());
+        let resp = render(&r, WireFormat::OpenAi);
+        assert_eq!(resp.status(), 429);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(body_of(resp).await["error"]["message"], "slow down");
+    }
+}

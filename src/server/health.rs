@@ -1,0 +1,86 @@
+//! `/health`, `/health/live`, `/health/ready` and `/metrics`.
+//!
+//! The health bodies carry no secrets and no internals unless an admin key is presented.
+
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::auth::{authorize, is_admin};
+use super::error::ApiError;
+use super::App;
+use crate::identity::Role;
+
+fn storage_name(app: &App) -> &'static str {
+    if app.store.is_ready() {
+        app.store.backend().name()
+    } else {
+        "unavailable"
+    }
+}
+
+pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let ready = app.store.is_ready();
+    let mut body = json!({
+        "status": if ready { "healthy" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "storage": storage_name(&app),
+    });
+    if is_admin(&app, &headers).await {
+        body["details"] = json!({
+            "uptime_secs": app.started.elapsed().as_secs(),
+            "providers": app.router.provider_names(),
+            "pipeline": app.pipeline.step_names(),
+            "database": app.config.database_url_redacted(),
+        });
+    }
+    Json(body).into_response()
+}
+
+pub async fn live() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+pub async fn ready(State(app): State<Arc<App>>) -> Response {
+    let db = if app.store.is_ready() {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    let ok = db == "ok";
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "checks": {"database": db},
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+pub async fn metrics(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Open to Prometheus on loopback only when configured; else admin or auditor keys.
+    let open = app.config.server.metrics_public && peer.ip().is_loopback();
+    if !open {
+        authorize(&app, &headers, &[Role::Admin, Role::Auditor]).await?;
+    }
+    app.metrics.storage_up.set(i64::from(app.store.is_ready()));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.encode(),
+    )
+        .into_response())
+}
