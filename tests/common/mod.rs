@@ -49,8 +49,12 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start(extra: &[&str]) -> Upstream {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tappass-fake-upstream"))
-            .args(["--listen", "127.0.0.1:0", "--api-key", UPSTREAM_KEY])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tappass-fake-upstream"));
+        cmd.args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--api-key") {
+            cmd.args(["--api-key", UPSTREAM_KEY]);
+        }
+        let mut child = cmd
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -264,7 +268,7 @@ impl Gateway {
             .arg(&self.state_dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .env(
                 "TAPPASS_PROVIDERS__OPENAI__BASE_URL",
                 &self.opts.openai_base,
@@ -287,8 +291,32 @@ impl Gateway {
         self.wait_listening().await;
         if self.opts.wait_ready {
             self.wait_ready().await;
-            self.admin_key = read_admin_key(&self.state_dir).await;
+            self.admin_key = self.find_admin_key().await;
         }
+    }
+
+    /// The configured admin key (`TAPPASS_ADMIN_API_KEY`), else the generated one.
+    pub async fn find_admin_key(&self) -> String {
+        match self
+            .opts
+            .env
+            .iter()
+            .find(|(k, _)| k == "TAPPASS_ADMIN_API_KEY")
+        {
+            Some((_, v)) => v.clone(),
+            None => read_admin_key(&self.state_dir).await,
+        }
+    }
+
+    /// Sends SIGTERM (graceful shutdown) and returns the process to wait on.
+    pub fn sigterm(&mut self) -> Proc {
+        let p = self.proc.take().expect("running");
+        let status = Command::new("kill")
+            .args(["-TERM", &p.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        p
     }
 
     pub fn kill9(&mut self) {
