@@ -9,6 +9,10 @@
 //! - `audit/` — events, the SHA-256 hash chain (pure), group-committed writer, verification.
 //! - `store/` — SQLite and PostgreSQL through one sqlx implementation; migrations in `migrations/`.
 //! - `identity/` — keys, roles, the first admin key.
+//! - `detect/` — PII, secrets, injection, unicode detectors and classification (pure).
+//! - `governance/` — flags, presets, resolved per-generation settings.
+//! - `limits/` — rate limits and budgets, in-process or Redis.
+//! - `policy/` — Rego (regorus) or OPA, decision cache.
 //! - `secrets/` — systemd credentials, config, environment.
 //! - `config/` — TOML schema, `TAPPASS_*` overrides, validation with line numbers.
 //! - `host/` — logging (and, later, sd_notify and the sandbox).
@@ -19,9 +23,13 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod detect;
+pub mod governance;
 pub mod host;
 pub mod identity;
+pub mod limits;
 pub mod pipeline;
+pub mod policy;
 pub mod providers;
 pub mod secrets;
 pub mod server;

@@ -11,7 +11,10 @@ use tokio::net::TcpListener;
 use super::ServeArgs;
 use crate::audit::AuditWriter;
 use crate::config::{Config, DatabaseKind, ProviderKind};
+use crate::governance::reload::Reloader;
+use crate::governance::Governance;
 use crate::identity::bootstrap::ensure_admin_key;
+use crate::limits::{Limiter, MemoryLimiter, RedisLimiter};
 use crate::pipeline::steps::{default_steps, Authenticate, StepDeps};
 use crate::pipeline::Pipeline;
 use crate::providers::{
@@ -20,11 +23,17 @@ use crate::providers::{
 use crate::secrets::{self, Source};
 use crate::server::{self, App};
 use crate::store::{Backend, Store, StoreError, StoreOptions};
+use secrecy::ExposeSecret;
 
 /// How often the store supervisor pings / retries the database.
 const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
 
 pub fn run(args: ServeArgs) -> ExitCode {
+    let overrides = crate::config::Overrides {
+        listen: args.listen,
+        state_dir: args.config.state_dir.clone(),
+        database_url: args.config.database_url.clone(),
+    };
     let config = match args.config.load(args.listen) {
         Ok(c) => c,
         Err(e) => {
@@ -43,7 +52,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    let source = (config.source_file.clone(), overrides);
+    match runtime.block_on(serve(config, source)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -128,7 +138,32 @@ fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     Ok(out)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// The limiter: Redis when `[redis] url` (or the credential `redis-url`) is set, else in-process.
+fn build_limiter(config: &Config) -> anyhow::Result<Arc<dyn Limiter>> {
+    let r = &config.governance.redis;
+    let url = secrets::credential("redis-url")
+        .map(|u| u.expose_secret().to_string())
+        .or_else(|| r.url.clone());
+    Ok(match url {
+        Some(url) => {
+            tracing::info!(url = %crate::limits::redact_redis_url(&url), "rate limits and budgets in Redis");
+            Arc::new(
+                RedisLimiter::connect_lazy(
+                    &url,
+                    &r.key_prefix,
+                    Duration::from_millis(r.timeout_ms),
+                )
+                .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?,
+            )
+        }
+        None => Arc::new(MemoryLimiter::new()),
+    })
+}
+
+async fn serve(
+    config: Config,
+    source: (Option<std::path::PathBuf>, crate::config::Overrides),
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let state_dir = absolute(&config.state_dir())?;
     create_private_dir(&state_dir).map_err(|e| {
@@ -147,10 +182,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.models.clone().into_iter().collect(),
     ));
     let audit = AuditWriter::spawn(store.clone(), config.audit.batch_max);
+    let reload_audit = audit.clone();
+    let governance =
+        Governance::load(&config.governance).map_err(|e| anyhow::anyhow!("policy: {e}"))?;
+    let governance = Arc::new(arc_swap::ArcSwap::from_pointee(governance));
+    let limiter = build_limiter(&config)?;
     let deps = StepDeps {
         store: store.clone(),
         router: router.clone(),
         audit: audit.clone(),
+        limiter: limiter.clone(),
+        limits_fail_open: config.governance.redis.fail_open,
     };
     let pipeline = Pipeline::new(default_steps(&deps));
 
@@ -193,6 +235,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         audit,
         router,
         pipeline,
+        governance: governance.clone(),
+        limiter,
+        reloader: Arc::new(Reloader::new(
+            source.0,
+            source.1,
+            config.clone(),
+            governance,
+            reload_audit,
+        )),
         authenticate: Authenticate::new(store.clone()),
         metrics: Default::default(),
         admin_key: admin_key.map(|(k, _)| k),
@@ -205,7 +256,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "TapPass ready"
     );
-    server::serve(listener, app, shutdown_signal(), grace).await?;
+    let reloader = app.reloader.clone();
+    server::serve(listener, app, shutdown_signal(reloader), grace).await?;
     supervisor.abort();
     store.close().await;
     tracing::info!("stopped");
@@ -220,8 +272,8 @@ fn log_unavailable(store: &Store, e: &StoreError) {
     );
 }
 
-/// Resolves on SIGTERM or SIGINT. SIGHUP is caught so it cannot kill the daemon.
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT; SIGHUP reloads the configuration.
+async fn shutdown_signal(reloader: Arc<Reloader>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
@@ -230,7 +282,10 @@ async fn shutdown_signal() {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => tracing::warn!("SIGHUP: configuration reload is not supported yet; restart to apply changes"),
+            _ = hup.recv() => {
+                let r = reloader.clone();
+                tokio::spawn(async move { r.reload("SIGHUP").await });
+            }
         }
     }
     tracing::info!("shutting down");

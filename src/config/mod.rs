@@ -13,6 +13,7 @@
 
 mod env;
 mod error;
+pub mod governance;
 mod locate;
 mod schema;
 mod validate;
@@ -158,6 +159,16 @@ pub fn load_from(
         models: raw.models,
         audit: raw.audit,
         log: raw.log,
+        governance: governance::GovernanceConfig {
+            pipeline: raw.pipeline,
+            flags: raw.flags,
+            limits: raw.limits,
+            budgets: raw.budgets,
+            prices: raw.prices,
+            redis: raw.redis,
+            policy: raw.policy,
+            tools: raw.tools,
+        },
         source_file: path.map(Path::to_owned),
         systemd_state_directory: env::lookup(env, STATE_DIRECTORY_ENV)
             .and_then(|v| v.split(':').next())

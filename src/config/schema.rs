@@ -54,6 +54,9 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
+    /// The governance sections (`[pipeline]`, `[flags]`, `[limits]`, `[budgets]`, `[prices]`,
+    /// `[redis]`, `[policy]`, `[tools]`): hot-reloadable.
+    pub governance: super::governance::GovernanceConfig,
     /// The configuration file that was read, if any.
     pub source_file: Option<PathBuf>,
     /// First entry of `$STATE_DIRECTORY` at load time (set by systemd's `StateDirectory=`).
@@ -366,6 +369,14 @@ pub(super) struct RawConfig {
     pub(super) models: BTreeMap<String, String>,
     pub(super) audit: AuditConfig,
     pub(super) log: LogConfig,
+    pub(super) pipeline: super::governance::PipelineConfig,
+    pub(super) flags: super::governance::FlagsConfig,
+    pub(super) limits: super::governance::LimitsConfig,
+    pub(super) budgets: super::governance::BudgetsConfig,
+    pub(super) prices: BTreeMap<String, super::governance::PriceConfig>,
+    pub(super) redis: super::governance::RedisConfig,
+    pub(super) policy: super::governance::PolicyConfig,
+    pub(super) tools: super::governance::ToolsConfig,
 }
 
 /// `[providers.<name>]` as written. No `Debug`: it holds the plain API key.

@@ -264,7 +264,7 @@ fn unknown_key_nested_and_top_level() {
     );
     let (_, rest) = load_err("[server]\n\n[sever]\nlisten = \"1.2.3.4:5\"\n", &[]);
     assert!(
-        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, log)"),
+        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, log, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
         "{rest}"
     );
     let (_, rest) = load_err("log = { format = \"plain\", colour = true }\n", &[]);

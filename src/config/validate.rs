@@ -429,6 +429,186 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
             format!("invalid log filter {level:?}: {e}"),
         ));
     }
+
+    validate_governance(&config.governance, prov)
+}
+
+/// The governance sections (`[pipeline]` … `[tools]`).
+fn validate_governance(
+    g: &super::governance::GovernanceConfig,
+    prov: &Provenance,
+) -> Result<(), ConfigError> {
+    use super::governance::StepAction as A;
+    let p = &g.pipeline;
+    type StepRule<'a> = (
+        &'a str,
+        &'a super::governance::StepConfig,
+        &'a [A],
+        Option<&'a [&'a str]>,
+    );
+    let steps: [StepRule; 5] = [
+        (
+            "detect_pii",
+            &p.detect_pii,
+            &[A::Block, A::Mask, A::Log, A::Off],
+            Some(crate::detect::PII_KINDS),
+        ),
+        (
+            "detect_secrets",
+            &p.detect_secrets,
+            &[A::Block, A::Redact, A::Log],
+            Some(crate::detect::SECRET_KINDS),
+        ),
+        (
+            "detect_injection",
+            &p.detect_injection,
+            &[A::Block, A::Log, A::Off],
+            None,
+        ),
+        (
+            "detect_unicode",
+            &p.detect_unicode,
+            &[A::Block, A::Strip, A::Log, A::Off],
+            None,
+        ),
+        (
+            "scan_output",
+            &p.scan_output,
+            &[A::Block, A::Redact, A::Mask, A::Log, A::Off],
+            None,
+        ),
+    ];
+    for (name, step, allowed, kinds) in steps {
+        if let Some(a) = step.action {
+            if !allowed.contains(&a) {
+                let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
+                return Err(prov.invalid(
+                    &["pipeline", name, "action"],
+                    format!(
+                        "`{}` is not an action of {name} (expected one of: {})",
+                        a.as_str(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = step.threshold {
+            if name != "detect_injection" {
+                return Err(prov.invalid(
+                    &["pipeline", name, "threshold"],
+                    "only detect_injection has a threshold",
+                ));
+            }
+            if !(0.0..=1.0).contains(&t) {
+                return Err(prov.invalid(
+                    &["pipeline", name, "threshold"],
+                    format!("must be between 0.0 and 1.0, got {t}"),
+                ));
+            }
+        }
+        if let Some(list) = &step.entities {
+            let Some(kinds) = kinds else {
+                return Err(prov.invalid(
+                    &["pipeline", name, "entities"],
+                    "only detect_pii and detect_secrets take entities",
+                ));
+            };
+            if let Some(bad) = list.iter().find(|e| !kinds.contains(&e.as_str())) {
+                return Err(prov.invalid(
+                    &["pipeline", name, "entities"],
+                    format!(
+                        "unknown entity {bad:?} (expected some of: {})",
+                        kinds.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    for (key, value) in [("defaults", &g.flags.defaults), ("locked", &g.flags.locked)] {
+        match crate::governance::flags::parse(value) {
+            Err(e) => {
+                return Err(prov.invalid(&["flags", key], format!("`{}`: {}", e.token, e.message)))
+            }
+            Ok(set) if key == "defaults" && (set.pii.is_some() || set.secrets.is_some()) => {
+                return Err(prov.invalid(
+                    &["flags", key],
+                    "pii and secrets defaults are set by pipeline.detect_pii.action and \
+                     pipeline.detect_secrets.action",
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
+    check_range(
+        prov,
+        &["limits", "window_secs"],
+        g.limits.window_secs,
+        1,
+        86_400,
+    )?;
+    for (key, v) in [
+        ("agent_requests", g.limits.agent_requests),
+        ("agent_tokens", g.limits.agent_tokens),
+        ("org_requests", g.limits.org_requests),
+        ("org_tokens", g.limits.org_tokens),
+    ] {
+        if let Some(v) = v {
+            check_range(prov, &["limits", key], v, 1, u64::MAX / 2)?;
+        }
+    }
+    if let Some(t) = g.budgets.default_max_tokens {
+        check_range(prov, &["budgets", "default_max_tokens"], t, 1, 10_000_000)?;
+    }
+    if let Some(url) = &g.redis.url {
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(prov.invalid(
+                &["redis", "url"],
+                "must start with redis:// or rediss:// (TLS)",
+            ));
+        }
+    }
+    check_range(
+        prov,
+        &["redis", "timeout_ms"],
+        g.redis.timeout_ms,
+        1,
+        10_000,
+    )?;
+    if g.redis.key_prefix.is_empty() {
+        return Err(prov.invalid(&["redis", "key_prefix"], "must not be empty"));
+    }
+    check_range(
+        prov,
+        &["policy", "timeout_ms"],
+        g.policy.timeout_ms,
+        1,
+        10_000,
+    )?;
+    check_range(
+        prov,
+        &["policy", "cache_ttl_secs"],
+        g.policy.cache_ttl_secs,
+        0,
+        3600,
+    )?;
+    if let Some(url) = &g.policy.opa_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            return Err(prov.invalid(&["policy", "opa_url"], "must be an http:// or https:// URL"));
+        }
+    }
+    for (key, list) in [("allow", &g.tools.allow), ("deny", &g.tools.deny)] {
+        if let Some(bad) = list.iter().find(|t| {
+            t.is_empty()
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        }) {
+            return Err(prov.invalid(
+                &["tools", key],
+                format!("invalid tool name {bad:?} (A-Z a-z 0-9 _ - .)"),
+            ));
+        }
+    }
     Ok(())
 }
 

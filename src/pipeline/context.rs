@@ -6,9 +6,12 @@ use bytes::Bytes;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::Rejection;
+use super::{Kind, Rejection};
 use crate::audit::chain::Linked;
 use crate::audit::event::{Detection, PolicyResult};
+use crate::detect::classify::Classification;
+use crate::governance::flags::{FlagError, FlagSet, Flags, Mode};
+use crate::governance::Governance;
 use crate::providers::{Route, UpstreamReply, Usage, WireFormat};
 
 /// The authenticated caller of a data-plane request.
@@ -42,6 +45,30 @@ pub struct Ctx {
     pub upstream_latency_ms: Option<u64>,
     pub detections: Vec<Detection>,
     pub policy: PolicyResult,
+    /// The governance settings this request runs under (one config generation throughout).
+    pub gov: std::sync::Arc<Governance>,
+    /// `X-TapPass-Flags` as parsed (an error is refused by `validate_input`).
+    pub requested_flags: Result<FlagSet, FlagError>,
+    /// Effective flags (server defaults, locks, request).
+    pub flags: Flags,
+    /// Locked flags the request tried to loosen (ignored, audited).
+    pub flags_ignored: Vec<&'static str>,
+    /// Would-be blocks in `observe` / `warn` mode.
+    pub warnings: Vec<String>,
+    pub classification: Classification,
+    pub injection_score: f32,
+    /// Placeholder → original value, for `pii_restore`.
+    pub masked: Vec<(String, String)>,
+    /// Cost of the call in micro-USD (estimated before, actual after).
+    pub cost_micros: u64,
+    /// Tools the request declares.
+    pub tools: Vec<String>,
+    /// The budget reservation to settle after the call (set by the budget step).
+    pub reservation: Option<crate::limits::Reservation>,
+    /// For a streamed answer: the settlement cost_tracking prepared, run when the stream ends.
+    pub stream_settle: Option<crate::pipeline::steps::cost_tracking::Settle>,
+    /// For a streamed answer: the scanner the relay applies (set by scan_output).
+    pub stream_scanner: Option<crate::pipeline::output::StreamScanner>,
     /// Set by the first step that refuses the request; later steps then only run if they
     /// `always_run` (the audit step).
     pub rejection: Option<Rejection>,
@@ -53,6 +80,16 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(request_id: String, format: WireFormat, raw_body: Bytes) -> Ctx {
+        Ctx::with_governance(request_id, format, raw_body, Default::default())
+    }
+
+    pub fn with_governance(
+        request_id: String,
+        format: WireFormat,
+        raw_body: Bytes,
+        gov: std::sync::Arc<Governance>,
+    ) -> Ctx {
+        let flags = gov.default_flags.clone();
         Ctx {
             request_id,
             format,
@@ -72,6 +109,19 @@ impl Ctx {
             upstream_latency_ms: None,
             detections: Vec::new(),
             policy: PolicyResult::allow(),
+            gov,
+            requested_flags: Ok(FlagSet::default()),
+            flags,
+            flags_ignored: Vec::new(),
+            warnings: Vec::new(),
+            classification: Classification::Public,
+            injection_score: 0.0,
+            masked: Vec::new(),
+            cost_micros: 0,
+            tools: Vec::new(),
+            stream_scanner: None,
+            reservation: None,
+            stream_settle: None,
             rejection: None,
             audited: None,
             steps_run: Vec::new(),
@@ -81,6 +131,40 @@ impl Ctx {
     pub fn reject(&mut self, r: Rejection) {
         if self.rejection.is_none() {
             self.rejection = Some(r);
+        }
+    }
+
+    /// A step wants to refuse the request. In `enforce` and `lockdown` it is refused (403
+    /// `policy_block`); in `observe` and `warn` it goes on and the would-be block is recorded.
+    pub fn block(&mut self, step: &'static str, reason: String) {
+        match self.flags.mode {
+            Mode::Enforce | Mode::Lockdown => {
+                let mut r = Rejection::new(403, Kind::PolicyBlock, "Request blocked by policy")
+                    .code("policy_block");
+                r.blocked_by = Some(step);
+                r.reason = Some(reason);
+                self.reject(r);
+            }
+            Mode::Observe | Mode::Warn => self.warnings.push(format!("{step}: {reason}")),
+        }
+    }
+
+    /// Adds `n` findings of `kind` by `step` to the audit record (aggregated, never values).
+    pub fn detected(&mut self, kind: &str, count: u32, step: &str) {
+        if count == 0 {
+            return;
+        }
+        match self
+            .detections
+            .iter_mut()
+            .find(|d| d.kind == kind && d.step == step)
+        {
+            Some(d) => d.count += count,
+            None => self.detections.push(crate::audit::event::Detection {
+                kind: kind.to_string(),
+                count,
+                step: step.to_string(),
+            }),
         }
     }
 }

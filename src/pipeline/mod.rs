@@ -5,7 +5,9 @@
 //! refusal and then runs only the steps that must always run (the audit), so a refused request
 //! is recorded exactly like an answered one.
 
+pub mod content;
 mod context;
+pub mod output;
 mod rejection;
 pub mod steps;
 pub mod stream;

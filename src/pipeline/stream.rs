@@ -12,8 +12,9 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
-use crate::audit::event::{types, AuditEvent, Cost};
+use crate::audit::event::{types, AuditEvent, Cost, Detection};
 use crate::audit::AuditWriter;
+use crate::pipeline::output::{StreamScanner, Verdict};
 use crate::providers::{EventStream, SseEvent, Usage, WireFormat};
 
 /// How a relayed stream ended.
@@ -23,6 +24,8 @@ enum Outcome {
     UpstreamIncomplete,
     UpstreamError,
     ClientClosed,
+    /// scan_output or a tool check stopped the stream.
+    Blocked,
 }
 
 impl Outcome {
@@ -32,6 +35,7 @@ impl Outcome {
             Outcome::UpstreamIncomplete => "upstream_incomplete",
             Outcome::UpstreamError => "upstream_error",
             Outcome::ClientClosed => "client_closed",
+            Outcome::Blocked => "blocked",
         }
     }
 }
@@ -44,6 +48,10 @@ struct Relay {
     /// Copied into the completion event (agent, session, model, provider, request id).
     template: AuditEvent,
     usage: Usage,
+    /// Output DLP and tool checks, chunk by chunk.
+    scanner: Option<StreamScanner>,
+    /// Why the stream was stopped, if it was.
+    stop_reason: Option<String>,
     finished: bool,
 }
 
@@ -64,6 +72,20 @@ impl Relay {
         };
         e.details =
             json!({"outcome": outcome.as_str(), "request_audit_id": self.template.audit_id});
+        if let Some(reason) = &self.stop_reason {
+            e.details["reason"] = json!(reason);
+            e.policy_result = crate::audit::event::PolicyResult::deny("scan_output");
+        }
+        if let Some(sc) = &self.scanner {
+            let kinds: std::collections::BTreeSet<&str> = sc.kinds.iter().copied().collect();
+            for k in kinds {
+                e.detections.push(Detection {
+                    kind: k.to_string(),
+                    count: sc.kinds.iter().filter(|x| **x == k).count() as u32,
+                    step: "scan_output".into(),
+                });
+            }
+        }
         e
     }
 
@@ -77,6 +99,14 @@ impl Relay {
                 false
             }
         }
+    }
+
+    /// Ends the stream because a check refused it: audit, then an error event for the client.
+    async fn stop(&mut self, reason: String) -> Bytes {
+        self.stop_reason = Some(reason.clone());
+        self.finish(Outcome::Blocked).await;
+        self.error_event(&format!("Response blocked by policy: {reason}"))
+            .encode()
     }
 
     fn error_event(&self, message: &str) -> SseEvent {
@@ -116,12 +146,21 @@ fn is_terminal(format: WireFormat, ev: &SseEvent) -> bool {
     }
 }
 
+fn encode_all(events: &[SseEvent]) -> Bytes {
+    let mut out = Vec::new();
+    for e in events {
+        out.extend_from_slice(&e.encode());
+    }
+    Bytes::from(out)
+}
+
 /// Wraps `upstream` into the client's body stream.
 pub fn relay(
     upstream: EventStream,
     format: WireFormat,
     writer: AuditWriter,
     template: AuditEvent,
+    scanner: Option<StreamScanner>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     let relay = Relay {
         upstream,
@@ -129,6 +168,8 @@ pub fn relay(
         writer,
         template,
         usage: Usage::default(),
+        scanner,
+        stop_reason: None,
         finished: false,
     };
     futures_util::stream::unfold(Some(relay), |state| async move {
@@ -142,16 +183,30 @@ pub fn relay(
                     relay.usage.absorb(relay.format, &v);
                 }
                 if is_terminal(relay.format, &ev) {
-                    let bytes = if relay.finish(Outcome::Completed).await {
-                        ev.encode()
+                    let mut out = Vec::new();
+                    if let Some(sc) = relay.scanner.as_mut() {
+                        match sc.finish() {
+                            Verdict::Forward(evs) => out.extend(evs),
+                            Verdict::Stop(reason) => {
+                                return Some((Ok(relay.stop(reason).await), Some(relay)))
+                            }
+                        }
+                    }
+                    if relay.finish(Outcome::Completed).await {
+                        out.push(ev);
                     } else {
-                        relay
-                            .error_event("the end of this stream could not be audited")
-                            .encode()
-                    };
-                    return Some((Ok(bytes), Some(relay)));
+                        out.push(relay.error_event("the end of this stream could not be audited"));
+                    }
+                    return Some((Ok(encode_all(&out)), Some(relay)));
                 }
-                Some((Ok(ev.encode()), Some(relay)))
+                let verdict = match relay.scanner.as_mut() {
+                    Some(sc) => sc.on_event(ev),
+                    None => Verdict::Forward(vec![ev]),
+                };
+                match verdict {
+                    Verdict::Forward(evs) => Some((Ok(encode_all(&evs)), Some(relay))),
+                    Verdict::Stop(reason) => Some((Ok(relay.stop(reason).await), Some(relay))),
+                }
             }
             Some(Err(e)) => {
                 relay.finish(Outcome::UpstreamError).await;

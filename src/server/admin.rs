@@ -256,6 +256,22 @@ pub async fn create_control_key(
         .into_response())
 }
 
+/// `POST /admin/config/reload`: like SIGHUP; 200 when applied, 422 with the error when the new
+/// configuration was rejected (the old one keeps serving).
+pub async fn reload_config(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let report = app
+        .reloader
+        .reload(&format!("admin:{}", caller.key_id))
+        .await;
+    let status = if report.reloaded {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(report)).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

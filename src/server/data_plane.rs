@@ -88,8 +88,17 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
         Ok(raw) => raw,
         Err(r) => return with_request_id(render(&r, format), &request_id),
     };
-    let mut ctx = Ctx::new(request_id.clone(), format, raw);
+    let mut ctx = Ctx::with_governance(request_id.clone(), format, raw, app.governance.load_full());
     ctx.presented_key = auth::presented_key(&headers);
+    if let Some(v) = headers.get("x-tappass-flags") {
+        ctx.requested_flags = match v.to_str() {
+            Ok(s) => crate::governance::flags::parse(s),
+            Err(_) => Err(crate::governance::flags::FlagError {
+                token: String::new(),
+                message: "not valid ASCII".into(),
+            }),
+        };
+    }
     if let Some(s) = header_str(&headers, "x-tappass-session").filter(|s| s.len() <= 128) {
         ctx.session_id = s;
     }
@@ -129,12 +138,17 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
     }
     let steps = ctx.steps_run.join(",");
     let audit_id = ctx.audited.as_ref().map(|l| l.audit_id.clone());
-    let tappass = json!({
+    let classification = ctx.classification.as_str();
+    let mut tappass = json!({
         "blocked": false,
+        "classification": classification,
         "request_id": ctx.request_id,
         "session_id": ctx.session_id,
         "audit_id": audit_id,
     });
+    if ctx.flags.mode == crate::governance::flags::Mode::Warn && !ctx.warnings.is_empty() {
+        tappass["warnings"] = json!(ctx.warnings);
+    }
     let mut resp = match ctx.reply.take() {
         Some(UpstreamReply::Complete { mut body, .. }) => {
             body["tappass"] = tappass;
@@ -150,6 +164,7 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
                 ctx.format,
                 app.audit.clone(),
                 template,
+                ctx.stream_scanner.take(),
             ));
             let mut resp = body.into_response();
             let h = resp.headers_mut();
@@ -172,6 +187,22 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.session_id) {
         resp.headers_mut().insert("x-tappass-session", v);
+    }
+    resp.headers_mut().insert(
+        "x-tappass-classification",
+        HeaderValue::from_static(classification),
+    );
+    if ctx.flags.mode == crate::governance::flags::Mode::Warn && !ctx.warnings.is_empty() {
+        let joined: String = ctx
+            .warnings
+            .join("; ")
+            .chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control())
+            .take(1024)
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&joined) {
+            resp.headers_mut().insert("x-tappass-warnings", v);
+        }
     }
     resp
 }

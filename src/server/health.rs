@@ -51,10 +51,18 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
     } else {
         "unavailable"
     };
-    let ok = db == "ok";
+    let gov = app.governance.load();
+    let redis = match (app.limiter.backend(), app.limiter.ping().await) {
+        ("memory", _) => "in-process",
+        (_, Ok(())) => "ok",
+        (_, Err(_)) if gov.config.redis.fail_open => "unavailable (fail-open: limits not enforced)",
+        (_, Err(_)) => "unavailable",
+    };
+    let policy = gov.policy.as_ref().map_or("disabled", |p| p.backend());
+    let ok = db == "ok" && redis != "unavailable";
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
-        "checks": {"database": db},
+        "checks": {"database": db, "redis": redis, "policy": policy},
     });
     let status = if ok {
         StatusCode::OK

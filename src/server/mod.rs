@@ -32,6 +32,11 @@ pub struct App {
     pub audit: AuditWriter,
     pub router: Arc<Router>,
     pub pipeline: Pipeline,
+    /// Governance settings; swapped whole on reload, read once per request.
+    pub governance: Arc<arc_swap::ArcSwap<crate::governance::Governance>>,
+    /// Rate limits and budgets backend (for `/health/ready`).
+    pub limiter: Arc<dyn crate::limits::Limiter>,
+    pub reloader: Arc<crate::governance::reload::Reloader>,
     /// For routes that only need to know the agent (`GET /v1/models`).
     pub authenticate: Authenticate,
     pub metrics: metrics::Metrics,
@@ -67,6 +72,7 @@ pub fn routes(app: Arc<App>) -> axum::Router {
             post(admin::revoke_key),
         )
         .route("/admin/keys", post(admin::create_control_key))
+        .route("/admin/config/reload", post(admin::reload_config))
         // audit (admin or auditor keys)
         .route("/audit", get(audit_api::list))
         .route("/audit/verify", get(audit_api::verify))

@@ -198,6 +198,8 @@ pub struct GatewayOpts {
     pub state_dir: Option<PathBuf>,
     pub port: Option<u16>,
     pub wait_ready: bool,
+    /// TOML written to a file passed with `--config`.
+    pub config: Option<String>,
 }
 
 impl GatewayOpts {
@@ -210,7 +212,13 @@ impl GatewayOpts {
             state_dir: None,
             port: None,
             wait_ready: true,
+            config: None,
         }
+    }
+
+    pub fn config(mut self, toml: &str) -> Self {
+        self.config = Some(toml.to_string());
+        self
     }
 
     pub fn env(mut self, k: &str, v: &str) -> Self {
@@ -284,6 +292,12 @@ impl Gateway {
         if let Db::Postgres(url) = &self.opts.db {
             cmd.args(["--database-url", url]);
         }
+        if let Some(toml) = &self.opts.config {
+            let path = self.config_path();
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, toml).unwrap();
+            cmd.arg("--config").arg(&path);
+        }
         for (k, v) in &self.opts.env {
             cmd.env(k, v);
         }
@@ -293,6 +307,56 @@ impl Gateway {
             self.wait_ready().await;
             self.admin_key = self.find_admin_key().await;
         }
+    }
+
+    /// Where `opts.config` is written (beside the state directory).
+    pub fn config_path(&self) -> PathBuf {
+        self.state_dir.parent().unwrap().join("tappass.toml")
+    }
+
+    /// Rewrites the config file and sends SIGHUP; waits until the reload is on record.
+    pub async fn reload_with(&self, toml: &str) {
+        std::fs::write(self.config_path(), toml).unwrap();
+        let before = self.audit_all().await.len();
+        let status = Command::new("kill")
+            .args(["-HUP", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let events = self.audit_all().await;
+            if events[before..].iter().any(|e| {
+                e["event_type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("config_reload"))
+            }) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no reload event after SIGHUP");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// POSTs a chat with extra headers; returns status, headers and JSON body.
+    pub async fn chat_with(
+        &self,
+        key: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/chat/completions", self.url))
+            .bearer_auth(key)
+            .json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let h = r.headers().clone();
+        (status, h, r.json().await.unwrap_or(Value::Null))
     }
 
     /// The configured admin key (`TAPPASS_ADMIN_API_KEY`), else the generated one.

@@ -50,9 +50,14 @@ def test_client_request_id_is_echoed(oai: openai.OpenAI) -> None:
     assert raw.headers["x-request-id"] == "sdk-req-1"
 
 
+# Long enough to outgrow the gateway's output-scanning hold-back (128 bytes + the trailing
+# word), so the answer really arrives in several deltas.
+LONG = " ".join(f"word{i}" for i in range(80))
+
+
 def test_streaming(oai: openai.OpenAI) -> None:
     stream = oai.chat.completions.create(
-        model=MODEL, messages=user("stream this please"), stream=True
+        model=MODEL, messages=user(LONG), stream=True
     )
     parts = []
     finish = None
@@ -63,7 +68,7 @@ def test_streaming(oai: openai.OpenAI) -> None:
                 parts.append(choice.delta.content)
             if choice.finish_reason:
                 finish = choice.finish_reason
-    assert "".join(parts) == "echo: stream this please"
+    assert "".join(parts) == "echo: " + LONG
     assert len(parts) > 1, "expected the answer in several deltas"
     assert finish == "stop"
 

@@ -23,6 +23,9 @@ pub struct Directives {
     pub hang: bool,
     /// `fake:stream_cut`: abort a stream after the first content chunk.
     pub stream_cut: bool,
+    /// `fake:call=NAME`: answer with a call to tool NAME even if the request did not declare
+    /// it (a model inventing a tool — what the gateway's response-side tool check is for).
+    pub call: Option<String>,
 }
 
 /// Scans `text` for directives. Later occurrences of the same directive win.
@@ -47,6 +50,13 @@ pub fn parse(text: &str) -> Result<Directives, String> {
             ("malformed", None) => d.malformed = true,
             ("hang", None) => d.hang = true,
             ("stream_cut", None) => d.stream_cut = true,
+            ("call", Some(v))
+                if !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                d.call = Some(v.to_string())
+            }
             _ => return Err(format!("unknown fake directive `{token}`")),
         }
     }
@@ -67,6 +77,16 @@ fn parse_status(value: &str, token: &str) -> Result<StatusCode, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_directive_names_a_tool() {
+        assert_eq!(
+            parse("fake:call=shell").unwrap().call.as_deref(),
+            Some("shell")
+        );
+        assert!(parse("fake:call=").is_err());
+        assert!(parse("fake:call=a;b").is_err());
+    }
 
     #[test]
     fn plain_text_has_no_directives() {

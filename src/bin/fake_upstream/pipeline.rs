@@ -107,7 +107,12 @@ pub async fn prepare(
         return Err(([(header::CONTENT_TYPE, "application/json")], MALFORMED_BODY).into_response());
     }
 
-    let answer = if provider.ends_with_tool_result(messages) {
+    let answer = if let Some(name) = directives.call.clone() {
+        Answer::ToolCall {
+            name,
+            input: json!({ "query": user_text }),
+        }
+    } else if provider.ends_with_tool_result(messages) {
         Answer::Text("echo: tool result received".to_owned())
     } else if let Some(name) = provider.first_tool(&body) {
         Answer::ToolCall {

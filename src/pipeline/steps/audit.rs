@@ -46,7 +46,10 @@ pub fn request_event(ctx: &Ctx) -> AuditEvent {
     e.latency_ms = Some(ctx.started.elapsed().as_millis() as u64);
     e.detections = ctx.detections.clone();
     e.policy_result = match &ctx.rejection {
-        Some(r) if r.blocked_by.is_some() => PolicyResult::deny(r.blocked_by.unwrap_or_default()),
+        // The policy step records its own rule; other blocks name the step.
+        Some(r) if r.blocked_by.is_some() && ctx.policy.verdict != "deny" => {
+            PolicyResult::deny(r.blocked_by.unwrap_or_default())
+        }
         _ => ctx.policy.clone(),
     };
     e.cost = Cost {
@@ -54,10 +57,32 @@ pub fn request_event(ctx: &Ctx) -> AuditEvent {
         completion_tokens: ctx.usage.completion_tokens,
         usd_micros: 0,
     };
-    if let Some(r) = &ctx.rejection {
-        e.details =
-            json!({"error": {"type": r.kind.as_str(), "code": r.code, "message": r.message}});
+    e.cost.usd_micros = ctx.cost_micros;
+    let mut details = json!({"classification": ctx.classification.as_str()});
+    if ctx
+        .requested_flags
+        .as_ref()
+        .is_ok_and(|f| *f != Default::default())
+    {
+        details["flags"] = json!(ctx.flags.to_string());
     }
+    if !ctx.flags_ignored.is_empty() {
+        details["flags_ignored"] = json!(ctx.flags_ignored);
+    }
+    if !ctx.warnings.is_empty() {
+        details["would_block"] = json!(ctx.warnings);
+        details["mode"] = json!(format!("{:?}", ctx.flags.mode).to_lowercase());
+    }
+    if ctx.injection_score > 0.0 {
+        details["injection_score_pct"] = json!((ctx.injection_score * 100.0).round() as u32);
+    }
+    if let Some(r) = &ctx.rejection {
+        details["error"] = json!({"type": r.kind.as_str(), "code": r.code, "message": r.message});
+        if let Some(reason) = &r.reason {
+            details["reason"] = json!(reason);
+        }
+    }
+    e.details = details;
     e
 }
 

@@ -1,23 +1,15 @@
 //! call_llm: route the model to a provider and call it with the server's key.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
-use crate::providers::{ProviderError, RouteError, Router, UpstreamReply, UpstreamRequest};
+use crate::providers::{ProviderError, RouteError, UpstreamReply, UpstreamRequest};
 
-pub struct CallLlm {
-    router: Arc<Router>,
-}
-
-impl CallLlm {
-    pub fn new(router: Arc<Router>) -> Self {
-        CallLlm { router }
-    }
-}
+/// Calls the provider `validate_input` routed the request to.
+pub struct CallLlm;
 
 #[async_trait]
 impl Step for CallLlm {
@@ -34,20 +26,13 @@ impl Step for CallLlm {
     }
 
     async fn run(&self, ctx: &mut Ctx) {
-        let (Some(body), Some(model)) = (ctx.body.as_ref(), ctx.model.as_deref()) else {
+        let (Some(body), Some(route)) = (ctx.body.as_ref(), ctx.route.clone()) else {
             ctx.reject(Rejection::new(
                 500,
                 Kind::Internal,
-                "call_llm ran without a validated body",
+                "call_llm ran without a validated, routed body",
             ));
             return;
-        };
-        let route = match self.router.route(ctx.format, model) {
-            Ok(r) => r,
-            Err(e) => {
-                ctx.reject(route_rejection(&e));
-                return;
-            }
         };
         let mut body = body.clone();
         body["model"] = Value::from(route.model.clone());
@@ -60,7 +45,6 @@ impl Step for CallLlm {
         let t0 = Instant::now();
         let result = route.provider.send(ctx.format, &req).await;
         ctx.upstream_latency_ms = Some(t0.elapsed().as_millis() as u64);
-        ctx.route = Some(route);
         match result {
             Ok(reply) => {
                 if let UpstreamReply::Complete { usage, .. } = &reply {
@@ -73,7 +57,7 @@ impl Step for CallLlm {
     }
 }
 
-fn route_rejection(e: &RouteError) -> Rejection {
+pub fn route_rejection(e: &RouteError) -> Rejection {
     match e {
         RouteError::UnknownProvider { .. } | RouteError::NoDefault { .. } => {
             Rejection::new(404, Kind::NotFound, e.to_string())

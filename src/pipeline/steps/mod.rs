@@ -2,7 +2,18 @@
 
 pub mod audit;
 mod authenticate;
+mod budget;
 mod call_llm;
+mod classify_data;
+pub mod cost_tracking;
+mod detect_injection;
+mod detect_pii;
+mod detect_secrets;
+mod detect_unicode;
+mod policy;
+mod rate_limit;
+mod scan_output;
+pub mod tool_permissions;
 mod validate_input;
 
 use std::sync::Arc;
@@ -23,14 +34,35 @@ pub struct StepDeps {
     pub store: Store,
     pub router: Arc<Router>,
     pub audit: AuditWriter,
+    /// Rate limits and budgets (in-process or Redis), chosen once at start-up.
+    pub limiter: Arc<dyn crate::limits::Limiter>,
+    /// `[redis] fail_open`: let requests through when the limiter cannot answer.
+    pub limits_fail_open: bool,
 }
 
 /// The pipeline every data-plane request runs through.
 pub fn default_steps(deps: &StepDeps) -> Vec<Arc<dyn Step>> {
     vec![
         Arc::new(Authenticate::new(deps.store.clone())),
-        Arc::new(ValidateInput),
-        Arc::new(CallLlm::new(deps.router.clone())),
+        Arc::new(rate_limit::RateLimit::new(
+            deps.limiter.clone(),
+            deps.limits_fail_open,
+        )),
+        Arc::new(ValidateInput::new(deps.router.clone())),
+        Arc::new(detect_pii::DetectPii),
+        Arc::new(detect_secrets::DetectSecrets),
+        Arc::new(detect_injection::DetectInjection),
+        Arc::new(detect_unicode::DetectUnicode),
+        Arc::new(classify_data::ClassifyData),
+        Arc::new(tool_permissions::ToolPermissions),
+        Arc::new(policy::Policy),
+        Arc::new(budget::Budget::new(
+            deps.limiter.clone(),
+            deps.limits_fail_open,
+        )),
+        Arc::new(CallLlm),
+        Arc::new(scan_output::ScanOutput),
+        Arc::new(cost_tracking::CostTracking::new(deps.limiter.clone())),
         Arc::new(Audit::new(deps.audit.clone())),
     ]
 }

@@ -6,7 +6,17 @@ use serde_json::Value;
 
 use crate::pipeline::{Ctx, Phase, Rejection, Step};
 
-pub struct ValidateInput;
+/// Also resolves the model to a provider (a `model` nobody serves is a bad request too), so
+/// later steps — budgets, policy — know the provider and its model name before the call.
+pub struct ValidateInput {
+    router: std::sync::Arc<crate::providers::Router>,
+}
+
+impl ValidateInput {
+    pub fn new(router: std::sync::Arc<crate::providers::Router>) -> Self {
+        ValidateInput { router }
+    }
+}
 
 #[async_trait]
 impl Step for ValidateInput {
@@ -29,7 +39,27 @@ impl Step for ValidateInput {
                 ctx.model = Some(model);
                 ctx.stream = stream;
             }
-            Err(r) => ctx.reject(*r),
+            Err(r) => return ctx.reject(*r),
+        }
+        match self
+            .router
+            .route(ctx.format, ctx.model.as_deref().unwrap_or_default())
+        {
+            Ok(route) => ctx.route = Some(route),
+            Err(e) => return ctx.reject(super::call_llm::route_rejection(&e)),
+        }
+        match &ctx.requested_flags {
+            Ok(requested) => {
+                let (flags, ignored) = ctx.gov.flags_for(requested);
+                ctx.flags = flags;
+                ctx.flags_ignored = ignored;
+            }
+            Err(e) => {
+                let r = Rejection::new(400, crate::pipeline::Kind::InvalidRequest, e.to_string())
+                    .param("X-TapPass-Flags")
+                    .code("invalid_flags");
+                ctx.reject(r);
+            }
         }
     }
 }

@@ -1,0 +1,649 @@
+//! Governance flags: the per-request `X-TapPass-Flags` header (product.md, "Governance flags").
+//!
+//! `mode=observe, pii=mask, email=internal:co.com` — comma-separated `key=value` pairs. Parsing
+//! is strict: an unknown key, a bad value, or a key given twice is an error naming the token, so
+//! an agent never believes a setting applied that did not. Pure code, fuzzed.
+
+use std::fmt;
+
+/// How hard the pipeline enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// Log would-be blocks, block nothing.
+    Observe,
+    /// Let requests through with a warning header.
+    Warn,
+    Enforce,
+    /// Enforce, and treat every finding as a block.
+    Lockdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PiiAction {
+    Off,
+    Flag,
+    Mask,
+    Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretsAction {
+    Flag,
+    Redact,
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailPolicy {
+    Allow,
+    /// Copy outgoing mail to this address.
+    Mirror(String),
+    /// Only addresses in this domain.
+    Internal(String),
+    Block,
+}
+
+/// Budget presets; `Custom` in integer micro-USD (per call, per session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetFlag {
+    Unlimited,
+    Dev,
+    Standard,
+    Custom {
+        per_call_micros: u64,
+        per_session_micros: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolsPolicy {
+    Log,
+    Allowlist(Vec<String>),
+    Denylist(Vec<String>),
+    Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FilesPolicy {
+    Allow,
+    Project,
+    ReadOnly,
+    Block,
+}
+
+/// The effective flags of a request. `Default` is product.md's defaults (in bold there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flags {
+    pub mode: Mode,
+    pub pii: PiiAction,
+    pub secrets: SecretsAction,
+    pub email: EmailPolicy,
+    pub budget: BudgetFlag,
+    pub tools: ToolsPolicy,
+    pub files: FilesPolicy,
+}
+
+impl Default for Flags {
+    fn default() -> Self {
+        Flags {
+            mode: Mode::Enforce,
+            pii: PiiAction::Off,
+            secrets: SecretsAction::Redact,
+            email: EmailPolicy::Allow,
+            budget: BudgetFlag::Unlimited,
+            tools: ToolsPolicy::Log,
+            files: FilesPolicy::Allow,
+        }
+    }
+}
+
+impl fmt::Display for Flags {
+    /// In the header's own syntax, e.g. `mode=enforce, pii=mask, …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match self.mode {
+            Mode::Observe => "observe",
+            Mode::Warn => "warn",
+            Mode::Enforce => "enforce",
+            Mode::Lockdown => "lockdown",
+        };
+        let pii = match self.pii {
+            PiiAction::Off => "off",
+            PiiAction::Flag => "flag",
+            PiiAction::Mask => "mask",
+            PiiAction::Block => "block",
+        };
+        let secrets = match self.secrets {
+            SecretsAction::Flag => "flag",
+            SecretsAction::Redact => "redact",
+            SecretsAction::Block => "block",
+        };
+        let email = match &self.email {
+            EmailPolicy::Allow => "allow".to_string(),
+            EmailPolicy::Block => "block".to_string(),
+            EmailPolicy::Mirror(a) => format!("mirror:{a}"),
+            EmailPolicy::Internal(d) => format!("internal:{d}"),
+        };
+        let budget = match self.budget {
+            BudgetFlag::Unlimited => "unlimited".to_string(),
+            BudgetFlag::Dev => "dev".to_string(),
+            BudgetFlag::Standard => "standard".to_string(),
+            BudgetFlag::Custom {
+                per_call_micros,
+                per_session_micros,
+            } => format!(
+                "custom:{}:{}",
+                per_call_micros as f64 / 1e6,
+                per_session_micros as f64 / 1e6
+            ),
+        };
+        let tools = match &self.tools {
+            ToolsPolicy::Log => "log".to_string(),
+            ToolsPolicy::Block => "block".to_string(),
+            ToolsPolicy::Allowlist(t) => format!("allowlist:{}", t.join(":")),
+            ToolsPolicy::Denylist(t) => format!("denylist:{}", t.join(":")),
+        };
+        let files = match self.files {
+            FilesPolicy::Allow => "allow",
+            FilesPolicy::Project => "project",
+            FilesPolicy::ReadOnly => "read_only",
+            FilesPolicy::Block => "block",
+        };
+        write!(
+            f,
+            "mode={mode}, pii={pii}, secrets={secrets}, email={email}, budget={budget}, tools={tools}, files={files}"
+        )
+    }
+}
+
+/// Flag names, in the order the header documents them.
+pub const KEYS: [&str; 7] = [
+    "mode", "pii", "secrets", "email", "budget", "tools", "files",
+];
+
+/// A parse error naming the offending token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagError {
+    pub token: String,
+    pub message: String,
+}
+
+impl fmt::Display for FlagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "X-TapPass-Flags: `{}`: {}", self.token, self.message)
+    }
+}
+
+/// The flags a request set explicitly (unset keys stay `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagSet {
+    pub mode: Option<Mode>,
+    pub pii: Option<PiiAction>,
+    pub secrets: Option<SecretsAction>,
+    pub email: Option<EmailPolicy>,
+    pub budget: Option<BudgetFlag>,
+    pub tools: Option<ToolsPolicy>,
+    pub files: Option<FilesPolicy>,
+}
+
+const MAX_HEADER: usize = 4096;
+const MAX_TOOLS: usize = 64;
+
+/// Parses a header value.
+pub fn parse(header: &str) -> Result<FlagSet, FlagError> {
+    let err = |token: &str, message: String| FlagError {
+        token: token.chars().take(80).collect(),
+        message,
+    };
+    if header.len() > MAX_HEADER {
+        return Err(err("", format!("longer than {MAX_HEADER} bytes")));
+    }
+    let mut set = FlagSet::default();
+    for raw in header.split(',') {
+        let token = raw.trim();
+        if token.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = token.split_once('=') else {
+            return Err(err(token, "expected key=value".into()));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let bad = |what: &str| err(token, format!("invalid value for {key} (expected {what})"));
+        let dup = || err(token, format!("{key} given twice"));
+        match key {
+            "mode" => {
+                let v = match value {
+                    "observe" => Mode::Observe,
+                    "warn" => Mode::Warn,
+                    "enforce" => Mode::Enforce,
+                    "lockdown" => Mode::Lockdown,
+                    _ => return Err(bad("observe, warn, enforce or lockdown")),
+                };
+                if set.mode.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "pii" => {
+                let v = match value {
+                    "mask" => PiiAction::Mask,
+                    "block" => PiiAction::Block,
+                    "flag" => PiiAction::Flag,
+                    "off" => PiiAction::Off,
+                    _ => return Err(bad("mask, block, flag or off")),
+                };
+                if set.pii.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "secrets" => {
+                let v = match value {
+                    "redact" => SecretsAction::Redact,
+                    "block" => SecretsAction::Block,
+                    "flag" => SecretsAction::Flag,
+                    _ => return Err(bad("redact, block or flag")),
+                };
+                if set.secrets.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "email" => {
+                let v = match value.split_once(':') {
+                    None if value == "allow" => EmailPolicy::Allow,
+                    None if value == "block" => EmailPolicy::Block,
+                    Some(("mirror", addr)) if valid_address(addr) => {
+                        EmailPolicy::Mirror(addr.to_ascii_lowercase())
+                    }
+                    Some(("internal", domain)) if valid_domain(domain) => {
+                        EmailPolicy::Internal(domain.to_ascii_lowercase())
+                    }
+                    _ => return Err(bad("allow, block, mirror:ADDRESS or internal:DOMAIN")),
+                };
+                if set.email.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "budget" => {
+                let v = match value {
+                    "unlimited" => BudgetFlag::Unlimited,
+                    "dev" => BudgetFlag::Dev,
+                    "standard" => BudgetFlag::Standard,
+                    _ => {
+                        let parts: Vec<&str> = value.split(':').collect();
+                        match parts.as_slice() {
+                            ["custom", call, session] => {
+                                match (usd_micros(call), usd_micros(session)) {
+                                    (Some(c), Some(s)) => BudgetFlag::Custom {
+                                        per_call_micros: c,
+                                        per_session_micros: s,
+                                    },
+                                    _ => return Err(bad(
+                                        "custom:PER_CALL_USD:PER_SESSION_USD, e.g. custom:0.05:2",
+                                    )),
+                                }
+                            }
+                            _ => {
+                                return Err(bad(
+                                    "dev, standard, unlimited or custom:PER_CALL:PER_SESSION",
+                                ))
+                            }
+                        }
+                    }
+                };
+                if set.budget.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "tools" => {
+                let v = match value.split_once(':') {
+                    None if value == "log" => ToolsPolicy::Log,
+                    None if value == "block" => ToolsPolicy::Block,
+                    Some((kind @ ("allowlist" | "denylist"), names)) => {
+                        let names: Vec<String> = names.split(':').map(str::to_string).collect();
+                        if names.len() > MAX_TOOLS || !names.iter().all(|n| valid_tool(n)) {
+                            return Err(bad("tool names of A-Z a-z 0-9 _ - . (at most 64)"));
+                        }
+                        if kind == "allowlist" {
+                            ToolsPolicy::Allowlist(names)
+                        } else {
+                            ToolsPolicy::Denylist(names)
+                        }
+                    }
+                    _ => return Err(bad("log, block, allowlist:T1:T2 or denylist:T1")),
+                };
+                if set.tools.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            "files" => {
+                let v = match value {
+                    "read_only" => FilesPolicy::ReadOnly,
+                    "project" => FilesPolicy::Project,
+                    "block" => FilesPolicy::Block,
+                    "allow" => FilesPolicy::Allow,
+                    _ => return Err(bad("read_only, project, block or allow")),
+                };
+                if set.files.replace(v).is_some() {
+                    return Err(dup());
+                }
+            }
+            _ => {
+                return Err(err(
+                    token,
+                    format!(
+                        "unknown flag `{key}` (expected one of: {})",
+                        KEYS.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(set)
+}
+
+fn valid_tool(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn valid_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+fn valid_address(a: &str) -> bool {
+    match a.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.len() <= 64
+                && local
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+                && valid_domain(domain)
+        }
+        None => false,
+    }
+}
+
+/// `0.05` → 50_000 micro-USD. At most 6 decimals, at most $1,000,000.
+pub fn usd_micros(s: &str) -> Option<u64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if whole.len() > 7 || frac.len() > 6 {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac_micros: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    let v = whole.checked_mul(1_000_000)?.checked_add(frac_micros)?;
+    (v <= 1_000_000 * 1_000_000).then_some(v)
+}
+
+impl BudgetFlag {
+    /// Limits (per call, per session) in micro-USD; `None` = no limit. `dev` and `standard` are
+    /// the product's presets.
+    pub fn limits(self) -> (Option<u64>, Option<u64>) {
+        match self {
+            BudgetFlag::Unlimited => (None, None),
+            BudgetFlag::Dev => (Some(50_000), Some(1_000_000)),
+            BudgetFlag::Standard => (Some(500_000), Some(20_000_000)),
+            BudgetFlag::Custom {
+                per_call_micros,
+                per_session_micros,
+            } => (Some(per_call_micros), Some(per_session_micros)),
+        }
+    }
+}
+
+/// Is `b` at least as strict as `a`? (Looser settings are what locks refuse.)
+fn budget_at_least_as_strict(a: BudgetFlag, b: BudgetFlag) -> bool {
+    let (ac, asess) = a.limits();
+    let (bc, bsess) = b.limits();
+    let le = |x: Option<u64>, y: Option<u64>| match (x, y) {
+        (_, None) => x.is_none(),
+        (None, Some(_)) => true,
+        (Some(x), Some(y)) => y <= x,
+    };
+    le(ac, bc) && le(asess, bsess)
+}
+
+fn tools_rank(t: &ToolsPolicy) -> u8 {
+    match t {
+        ToolsPolicy::Log => 0,
+        ToolsPolicy::Denylist(_) => 1,
+        ToolsPolicy::Allowlist(_) => 2,
+        ToolsPolicy::Block => 3,
+    }
+}
+
+fn email_rank(e: &EmailPolicy) -> u8 {
+    match e {
+        EmailPolicy::Allow => 0,
+        EmailPolicy::Mirror(_) => 1,
+        EmailPolicy::Internal(_) => 2,
+        EmailPolicy::Block => 3,
+    }
+}
+
+/// Server-side locks: a locked flag may be tightened by a request, never loosened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Locks {
+    pub set: FlagSet,
+}
+
+/// Applies a request's flags on top of `base` (the server's defaults), honouring `locks`.
+/// Returns the effective flags and the names of flags whose loosening was ignored.
+pub fn apply(base: &Flags, locks: &Locks, requested: &FlagSet) -> (Flags, Vec<&'static str>) {
+    let mut out = base.clone();
+    let mut ignored = Vec::new();
+    // A locked value replaces the base (it is the floor).
+    let l = &locks.set;
+    if let Some(v) = l.mode {
+        out.mode = v;
+    }
+    if let Some(v) = l.pii {
+        out.pii = v;
+    }
+    if let Some(v) = l.secrets {
+        out.secrets = v;
+    }
+    if let Some(v) = &l.email {
+        out.email = v.clone();
+    }
+    if let Some(v) = l.budget {
+        out.budget = v;
+    }
+    if let Some(v) = &l.tools {
+        out.tools = v.clone();
+    }
+    if let Some(v) = l.files {
+        out.files = v;
+    }
+    macro_rules! take {
+        ($field:ident, $name:literal, $stricter:expr) => {
+            if let Some(v) = &requested.$field {
+                let locked = l.$field.is_some();
+                if !locked || $stricter(&out.$field, v) {
+                    out.$field = v.clone();
+                } else {
+                    ignored.push($name);
+                }
+            }
+        };
+    }
+    take!(mode, "mode", |a: &Mode, b: &Mode| b >= a);
+    take!(pii, "pii", |a: &PiiAction, b: &PiiAction| b >= a);
+    take!(
+        secrets,
+        "secrets",
+        |a: &SecretsAction, b: &SecretsAction| b >= a
+    );
+    take!(email, "email", |a: &EmailPolicy, b: &EmailPolicy| a == b
+        || email_rank(b) > email_rank(a));
+    take!(budget, "budget", |a: &BudgetFlag, b: &BudgetFlag| {
+        budget_at_least_as_strict(*a, *b)
+    });
+    take!(tools, "tools", |a: &ToolsPolicy, b: &ToolsPolicy| a == b
+        || tools_rank(b) > tools_rank(a));
+    take!(files, "files", |a: &FilesPolicy, b: &FilesPolicy| b >= a);
+    (out, ignored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let s = parse("mode=observe, pii=mask, email=internal:co.com").unwrap();
+        assert_eq!(s.mode, Some(Mode::Observe));
+        assert_eq!(s.pii, Some(PiiAction::Mask));
+        assert_eq!(s.email, Some(EmailPolicy::Internal("co.com".into())));
+        assert_eq!(s.secrets, None);
+    }
+
+    #[test]
+    fn every_value_of_every_flag_parses() {
+        for v in ["observe", "warn", "enforce", "lockdown"] {
+            assert!(parse(&format!("mode={v}")).is_ok());
+        }
+        for v in ["mask", "block", "flag", "off"] {
+            assert!(parse(&format!("pii={v}")).is_ok());
+        }
+        for v in ["redact", "block", "flag"] {
+            assert!(parse(&format!("secrets={v}")).is_ok());
+        }
+        for v in ["allow", "block", "mirror:audit@co.com", "internal:co.com"] {
+            assert!(parse(&format!("email={v}")).is_ok(), "{v}");
+        }
+        for v in [
+            "dev",
+            "standard",
+            "unlimited",
+            "custom:0.05:2",
+            "custom:1:10.5",
+        ] {
+            assert!(parse(&format!("budget={v}")).is_ok(), "{v}");
+        }
+        for v in ["log", "block", "allowlist:search:calc", "denylist:shell"] {
+            assert!(parse(&format!("tools={v}")).is_ok(), "{v}");
+        }
+        for v in ["read_only", "project", "block", "allow"] {
+            assert!(parse(&format!("files={v}")).is_ok());
+        }
+        assert_eq!(
+            parse("budget=custom:0.05:2").unwrap().budget,
+            Some(BudgetFlag::Custom {
+                per_call_micros: 50_000,
+                per_session_micros: 2_000_000
+            })
+        );
+        assert_eq!(parse("").unwrap(), FlagSet::default());
+        assert_eq!(parse(" , ").unwrap(), FlagSet::default());
+    }
+
+    #[test]
+    fn errors_name_the_bad_token() {
+        for (h, tok) in [
+            ("mode=loud", "mode=loud"),
+            ("pii", "pii"),
+            ("mode=observe, colour=red", "colour=red"),
+            ("mode=observe,mode=warn", "mode=warn"),
+            ("email=internal:", "email=internal:"),
+            ("email=mirror:nobody", "email=mirror:nobody"),
+            ("budget=custom:x:1", "budget=custom:x:1"),
+            ("budget=custom:-1:1", "budget=custom:-1:1"),
+            ("tools=allowlist:", "tools=allowlist:"),
+            ("tools=allowlist:rm -rf", "tools=allowlist:rm -rf"),
+        ] {
+            let e = parse(h).unwrap_err();
+            assert_eq!(e.token, tok, "{h}");
+            assert!(e.to_string().contains(tok));
+        }
+        assert!(parse(&"mode=warn,".repeat(1000)).is_err());
+    }
+
+    #[test]
+    fn display_round_trips_through_parse() {
+        let (f, _) = apply(
+            &Flags::default(),
+            &Locks::default(),
+            &parse("mode=warn, email=internal:co.com, budget=custom:0.05:2, tools=allowlist:a:b")
+                .unwrap(),
+        );
+        let (again, _) = apply(
+            &Flags::default(),
+            &Locks::default(),
+            &parse(&f.to_string()).unwrap(),
+        );
+        assert_eq!(f, again);
+    }
+
+    #[test]
+    fn usd_amounts() {
+        assert_eq!(usd_micros("0.05"), Some(50_000));
+        assert_eq!(usd_micros("2"), Some(2_000_000));
+        assert_eq!(usd_micros(".5"), Some(500_000));
+        assert_eq!(usd_micros("1.0000001"), None);
+        assert_eq!(usd_micros(""), None);
+        assert_eq!(usd_micros("."), None);
+        assert_eq!(usd_micros("1e3"), None);
+        assert_eq!(usd_micros("99999999"), None);
+    }
+
+    #[test]
+    fn unlocked_flags_apply_as_requested() {
+        let req = parse("mode=observe, pii=off, tools=log").unwrap();
+        let (f, ignored) = apply(&Flags::default(), &Locks::default(), &req);
+        assert_eq!(f.mode, Mode::Observe);
+        assert!(ignored.is_empty());
+    }
+
+    #[test]
+    fn locked_flags_cannot_be_loosened_but_can_be_tightened() {
+        let locks = Locks {
+            set: parse("mode=enforce, pii=mask, budget=standard, tools=denylist:shell").unwrap(),
+        };
+        let (f, ignored) = apply(
+            &Flags::default(),
+            &locks,
+            &parse("mode=observe, pii=block, budget=unlimited, tools=log").unwrap(),
+        );
+        assert_eq!(f.mode, Mode::Enforce);
+        assert_eq!(f.pii, PiiAction::Block, "tightening is allowed");
+        assert_eq!(f.budget, BudgetFlag::Standard);
+        assert_eq!(f.tools, ToolsPolicy::Denylist(vec!["shell".into()]));
+        assert_eq!(ignored, vec!["mode", "budget", "tools"]);
+
+        let (f, ignored) = apply(
+            &Flags::default(),
+            &locks,
+            &parse("budget=dev, mode=lockdown").unwrap(),
+        );
+        assert_eq!((f.budget, f.mode), (BudgetFlag::Dev, Mode::Lockdown));
+        assert!(ignored.is_empty());
+        // A locked value is the floor even when the request says nothing.
+        let (f, _) = apply(&Flags::default(), &locks, &FlagSet::default());
+        assert_eq!(f.pii, PiiAction::Mask);
+    }
+}

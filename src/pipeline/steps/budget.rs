@@ -1,0 +1,160 @@
+//! budget: reserve the call's estimated cost on every budget before the provider is called
+//! (per call, per session, per day, per month — from `[budgets]` and the `budget` flag), so
+//! concurrent calls can never overspend; cost_tracking settles to the actual cost afterwards.
+//! Exhausted → 402 `budget_exceeded` (not 429, which SDKs retry on their own).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::rate_limit::limiter_unavailable;
+use crate::limits::{BudgetCheck, Limiter, Reservation};
+use crate::pipeline::content::request_texts_mut;
+use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
+
+pub struct Budget {
+    limiter: Arc<dyn Limiter>,
+    fail_open: bool,
+}
+
+impl Budget {
+    pub fn new(limiter: Arc<dyn Limiter>, fail_open: bool) -> Self {
+        Budget { limiter, fail_open }
+    }
+}
+
+const DAY: u64 = 86_400;
+
+fn usd(micros: u64) -> String {
+    format!("${}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+fn exceeded(message: String) -> Rejection {
+    Rejection::new(402, Kind::Budget, message).code("budget_exceeded")
+}
+
+/// Tokens the reservation assumes: ~4 bytes per prompt token, and the request's `max_tokens`
+/// (or `max_completion_tokens`, or the configured default) for the answer.
+pub fn estimate_tokens(ctx: &mut Ctx, default_max: u64) -> (u64, u64) {
+    let mut bytes = 0usize;
+    let mut messages = 0u64;
+    if let Some(body) = ctx.body.as_mut() {
+        messages = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .map_or(0, |m| m.len() as u64);
+        request_texts_mut(body, ctx.format, &mut |t| bytes += t.len());
+    }
+    let prompt = (bytes as u64).div_ceil(4) + 4 * messages + 8;
+    let completion = ctx
+        .body
+        .as_ref()
+        .and_then(|b| {
+            b.get("max_tokens")
+                .or_else(|| b.get("max_completion_tokens"))
+        })
+        .and_then(Value::as_u64)
+        .unwrap_or(default_max);
+    (prompt, completion)
+}
+
+#[async_trait]
+impl Step for Budget {
+    fn name(&self) -> &'static str {
+        "budget"
+    }
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+    fn position(&self) -> u32 {
+        95
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        let gov = ctx.gov.clone();
+        let b = &gov.config.budgets;
+        let (flag_call, flag_session) = ctx.flags.budget.limits();
+        let min = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) => x,
+            (None, y) => y,
+        };
+        let per_call = min(b.per_call_usd.map(|u| u.0), flag_call);
+        let per_session = min(b.per_session_usd.map(|u| u.0), flag_session);
+        let (per_day, per_month) = (b.per_day_usd.map(|u| u.0), b.per_month_usd.map(|u| u.0));
+        if per_call.is_none() && per_session.is_none() && per_day.is_none() && per_month.is_none() {
+            return;
+        }
+        let (Some(agent), Some(route)) = (ctx.agent.clone(), ctx.route.clone()) else {
+            return;
+        };
+        let Some(price) = gov.price(&route.model) else {
+            ctx.reject(
+                Rejection::invalid(
+                    "model",
+                    format!("no price is configured for `{}`, so its budget cannot be enforced; add [prices.\"{}\"]", route.model, route.model),
+                )
+                .code("price_unknown"),
+            );
+            return;
+        };
+        let (prompt, completion) = estimate_tokens(ctx, b.default_max_tokens.unwrap_or(1024));
+        let estimate = price.cost_micros(prompt, completion);
+        if let Some(limit) = per_call {
+            if estimate > limit {
+                ctx.reject(exceeded(format!(
+                    "estimated cost {} (with max_tokens {completion}) exceeds the per-call budget of {}",
+                    usd(estimate),
+                    usd(limit)
+                )));
+                return;
+            }
+        }
+        let now = chrono::Utc::now();
+        let who = &agent.agent_id;
+        let mut checks = Vec::new();
+        if let Some(limit) = per_session {
+            checks.push(BudgetCheck {
+                key: format!("budget:session:agent:{who}:{}", ctx.session_id),
+                limit_micros: limit,
+                ttl_secs: 7 * DAY,
+            });
+        }
+        if let Some(limit) = per_day {
+            checks.push(BudgetCheck {
+                key: format!("budget:day:agent:{who}:{}", now.format("%Y-%m-%d")),
+                limit_micros: limit,
+                ttl_secs: 2 * DAY,
+            });
+        }
+        if let Some(limit) = per_month {
+            checks.push(BudgetCheck {
+                key: format!("budget:month:agent:{who}:{}", now.format("%Y-%m")),
+                limit_micros: limit,
+                ttl_secs: 32 * DAY,
+            });
+        }
+        ctx.cost_micros = estimate;
+        if checks.is_empty() {
+            return;
+        }
+        match self.limiter.reserve(&checks, estimate).await {
+            Ok(r @ Reservation::Granted { .. }) => ctx.reservation = Some(r),
+            Ok(Reservation::Exhausted {
+                key,
+                limit_micros,
+                spent_micros,
+            }) => {
+                let period = key.split(':').nth(1).unwrap_or("period");
+                ctx.reject(exceeded(format!(
+                    "{period} budget exhausted: {} of {} spent, this call needs up to {}",
+                    usd(spent_micros),
+                    usd(limit_micros),
+                    usd(estimate)
+                )));
+            }
+            Err(e) => limiter_unavailable(ctx, &e, self.fail_open, "budget"),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! classify_data: PUBLIC / INTERNAL / CONFIDENTIAL / RESTRICTED from what the detectors found.
+
+use async_trait::async_trait;
+
+use crate::detect::classify::classify;
+use crate::pipeline::{Ctx, Phase, Step};
+
+pub struct ClassifyData;
+
+#[async_trait]
+impl Step for ClassifyData {
+    fn name(&self) -> &'static str {
+        "classify_data"
+    }
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+    fn position(&self) -> u32 {
+        70
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        ctx.classification = classify(ctx.detections.iter().map(|d| d.kind.as_str()));
+    }
+}

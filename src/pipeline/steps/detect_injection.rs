@@ -1,0 +1,66 @@
+//! detect_injection: a prompt-injection score over the request's texts; at or above the
+//! threshold the request is blocked (or logged, per `[pipeline.detect_injection]`).
+
+use async_trait::async_trait;
+
+use crate::config::governance::StepAction;
+use crate::detect::injection;
+use crate::governance::flags::Mode;
+use crate::pipeline::content::request_texts_mut;
+use crate::pipeline::{Ctx, Phase, Step};
+
+pub struct DetectInjection;
+
+const NAME: &str = "detect_injection";
+
+#[async_trait]
+impl Step for DetectInjection {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+    fn position(&self) -> u32 {
+        50
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        let settings = ctx.gov.injection.clone();
+        if settings.action == StepAction::Off {
+            return;
+        }
+        let Some(mut body) = ctx.body.take() else {
+            return;
+        };
+        let mut score: f32 = 0.0;
+        let mut signals: Vec<&'static str> = Vec::new();
+        // Only what users and tools wrote is scanned; the operator's own system prompt is not
+        // an injection vector, but it travels in the same list, so everything is scanned.
+        request_texts_mut(&mut body, ctx.format, &mut |text| {
+            let r = injection::detect_injection(text);
+            score = score.max(r.score);
+            signals.extend(r.signals.iter().map(|s| s.kind));
+        });
+        ctx.body = Some(body);
+        ctx.injection_score = score;
+        if score < settings.threshold {
+            return;
+        }
+        ctx.detected("PROMPT_INJECTION", 1, NAME);
+        signals.sort_unstable();
+        signals.dedup();
+        for s in &signals {
+            ctx.detected(s, 1, NAME);
+        }
+        if settings.action == StepAction::Block || ctx.flags.mode == Mode::Lockdown {
+            ctx.block(
+                NAME,
+                format!(
+                    "prompt injection (score {score:.2}): {}",
+                    signals.join(", ")
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! detect_secrets: credentials in the request — redacted (`[REDACTED]`), blocked or logged per
+//! the `secrets` flag (server default from `[pipeline.detect_secrets]`).
+
+use async_trait::async_trait;
+
+use crate::detect::mask::{replace, REDACTED};
+use crate::detect::secrets;
+use crate::governance::flags::{Mode, SecretsAction};
+use crate::pipeline::content::request_texts_mut;
+use crate::pipeline::{Ctx, Phase, Step};
+
+pub struct DetectSecrets;
+
+const NAME: &str = "detect_secrets";
+
+#[async_trait]
+impl Step for DetectSecrets {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+    fn position(&self) -> u32 {
+        40
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        let Some(mut body) = ctx.body.take() else {
+            return;
+        };
+        let action = ctx.flags.secrets;
+        let lockdown = ctx.flags.mode == Mode::Lockdown;
+        let gov = ctx.gov.clone();
+        let mut kinds: Vec<&'static str> = Vec::new();
+        request_texts_mut(&mut body, ctx.format, &mut |text| {
+            let found: Vec<_> = secrets::detect_secrets(text)
+                .into_iter()
+                .filter(|f| gov.secrets.wants(f.kind))
+                .collect();
+            kinds.extend(found.iter().map(|f| f.kind));
+            if action == SecretsAction::Redact && !lockdown && !found.is_empty() {
+                *text = replace(text, found, |_, _| REDACTED.to_string());
+            }
+        });
+        ctx.body = Some(body);
+        let mut distinct: Vec<&str> = kinds.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for k in &distinct {
+            let n = kinds.iter().filter(|x| *x == k).count() as u32;
+            ctx.detected(k, n, NAME);
+        }
+        if !distinct.is_empty() && (action == SecretsAction::Block || lockdown) {
+            ctx.block(NAME, format!("secrets detected: {}", distinct.join(", ")));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! policy: the Rego policy (in-process or OPA) decides on what the earlier steps found.
+//! Fail-closed: an evaluation error or timeout refuses the request with 503 and is audited.
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use crate::audit::event::PolicyResult;
+use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
+
+pub struct Policy;
+
+/// The policy input document (docs/policy.md).
+pub fn input(ctx: &Ctx) -> serde_json::Value {
+    json!({
+        "agent": ctx.agent.as_ref().map(|a| json!({"id": a.agent_id, "key_id": a.key_id})),
+        "request": {
+            "format": match ctx.format { crate::providers::WireFormat::OpenAi => "openai", crate::providers::WireFormat::Anthropic => "anthropic" },
+            "model": ctx.model,
+            "provider": ctx.route.as_ref().map(|r| r.provider.name().to_string()),
+            "stream": ctx.stream,
+        },
+        "detections": ctx.detections,
+        "classification": ctx.classification.as_str(),
+        "injection_score": ctx.injection_score,
+        "flags": serde_json::from_str::<serde_json::Value>(&flags_json(ctx)).unwrap_or_default(),
+        "tools": ctx.tools,
+        "session": {"id": ctx.session_id},
+    })
+}
+
+fn flags_json(ctx: &Ctx) -> String {
+    let mut map = serde_json::Map::new();
+    for pair in ctx.flags.to_string().split(", ") {
+        if let Some((k, v)) = pair.split_once('=') {
+            map.insert(k.to_string(), json!(v));
+        }
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+#[async_trait]
+impl Step for Policy {
+    fn name(&self) -> &'static str {
+        "policy"
+    }
+    fn phase(&self) -> Phase {
+        Phase::Before
+    }
+    fn position(&self) -> u32 {
+        90
+    }
+
+    async fn run(&self, ctx: &mut Ctx) {
+        let Some(engine) = ctx.gov.policy.clone() else {
+            return;
+        };
+        let doc = input(ctx);
+        match engine.evaluate(&doc).await {
+            Ok(d) if d.allow => {
+                ctx.policy = PolicyResult {
+                    verdict: "allow".into(),
+                    rule: d.rule,
+                };
+            }
+            Ok(d) => {
+                let rule = d.rule.unwrap_or_else(|| "policy".into());
+                ctx.policy = PolicyResult::deny(rule.clone());
+                ctx.block(
+                    "policy",
+                    d.reason.unwrap_or_else(|| format!("denied by rule {rule}")),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, backend = engine.backend(), "policy evaluation failed: refusing the request");
+                ctx.policy = PolicyResult::error(e.kind());
+                ctx.reject(
+                    Rejection::new(
+                        503,
+                        Kind::Unavailable,
+                        format!(
+                            "policy could not be evaluated ({}); TapPass fails closed",
+                            e.kind()
+                        ),
+                    )
+                    .code("policy_unavailable"),
+                );
+            }
+        }
+    }
+}
