@@ -86,7 +86,7 @@ async fn actions_mask_redact_block_and_log() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["type"], "policy_block");
     assert_eq!(body["error"]["blocked_by"], "detect_injection");
-    // Tag characters (ASCII smuggling) blocked.
+    // Tag characters (ASCII smuggling) blocked; `strip` removes them instead.
     let (status, _, body) = gw
         .chat_with(&key, &msg("hello \u{E0041}\u{E0042} there"), &[])
         .await;
@@ -219,6 +219,63 @@ async fn flags_modes_and_locks() {
     assert_eq!(
         last_call(&events)["details"]["flags_ignored"],
         json!(["secrets"])
+    );
+    // email=block / email=allow / email=mirror (recorded, not blocked)
+    let (status, _, _) = gw
+        .chat_with(&key, &pii, &[("x-tappass-flags", "pii=flag, email=block")])
+        .await;
+    assert_eq!(status, 403);
+    for v in ["allow", "mirror:audit@corp.example"] {
+        let (status, _, _) = gw
+            .chat_with(
+                &key,
+                &pii,
+                &[("x-tappass-flags", &format!("pii=flag, email={v}"))],
+            )
+            .await;
+        assert_eq!(status, 200, "email={v}");
+    }
+    // tools=block / allowlist
+    let mut with_tool = msg("hi");
+    with_tool["tools"] = json!([{"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}}]);
+    assert_eq!(
+        gw.chat_with(&key, &with_tool, &[("x-tappass-flags", "tools=block")])
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        gw.chat_with(
+            &key,
+            &with_tool,
+            &[("x-tappass-flags", "tools=allowlist:calc")]
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        gw.chat_with(
+            &key,
+            &with_tool,
+            &[("x-tappass-flags", "tools=allowlist:search")]
+        )
+        .await
+        .0,
+        200
+    );
+    // budget presets apply per call: dev allows $0.05 per call — enough for a cheap model.
+    assert_eq!(
+        gw.chat_with(&key, &msg("hi"), &[("x-tappass-flags", "budget=dev")])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        gw.chat_with(&key, &msg("hi"), &[("x-tappass-flags", "budget=standard")])
+            .await
+            .0,
+        200
     );
     // tools, budget, files parse and apply; a malformed header is 400 naming the token
     let (status, _, _) = gw
@@ -537,4 +594,34 @@ async fn sighup_reload_applies_good_config_and_rejects_bad() {
     assert_eq!((status, report["reloaded"].as_bool()), (200, Some(true)));
     assert_eq!(gw.chat_with(&key, &inj, &[]).await.0, 200);
     assert_eq!(gw.verify().await["verified"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_restore_puts_masked_values_back_in_the_answer() {
+    let (upstream, gw, key) = start("[pipeline.pii_restore]\nenabled = true\n").await;
+    let (status, _, body) = gw
+        .chat_with(&key, &msg("write to dana@example.net please"), &[])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = upstream.last_request().await.to_string();
+    assert!(
+        sent.contains("[MASKED_EMAIL_1]") && !sent.contains("dana@"),
+        "{sent}"
+    );
+    // The fake echoes the masked prompt; the agent gets its own value back.
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        "echo: write to dana@example.net please"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unicode_strip_removes_smuggled_characters() {
+    let (upstream, gw, key) = start("[pipeline.detect_unicode]\naction = \"strip\"\n").await;
+    let (status, _, _) = gw
+        .chat_with(&key, &msg("hel\u{200B}lo \u{E0041}\u{E0042}there"), &[])
+        .await;
+    assert_eq!(status, 200);
+    let sent = upstream.last_request().await;
+    assert_eq!(sent["body"]["messages"][0]["content"], "hello there");
 }

@@ -124,3 +124,50 @@ async fn two_gateways_never_overspend_a_budget() {
     assert!(spent <= 1_000_000, "overspent: {spent}");
     assert_eq!(a.verify().await["verified"], true);
 }
+
+/// Redis down: fail closed by default (503, /health/ready says so); `fail_open` lets requests
+/// through unlimited and says so too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_unreachable_fails_closed_or_open_as_configured() {
+    let upstream = Upstream::start(&[]);
+    let dead = format!("redis://127.0.0.1:{}", common::free_port());
+    for fail_open in [false, true] {
+        let toml = format!(
+            "[redis]\nurl = \"{dead}\"\ntimeout_ms = 200\nfail_open = {fail_open}\n[limits]\nagent_requests = 10\n"
+        );
+        let mut opts = GatewayOpts::new(Db::Sqlite, &upstream).config(&toml);
+        opts.wait_ready = false;
+        let mut gw = Gateway::start(opts).await;
+        // Ready reflects Redis; the database itself is fine.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while gw.get("/health", "").await.1["storage"] != "sqlite" {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        gw.admin_key = gw.find_admin_key().await;
+        let (status, ready) = gw.get("/health/ready", "").await;
+        let (key, _) = gw.agent("r").await;
+        let (chat, _, body) = gw
+            .chat_with(
+                &key,
+                &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+                &[],
+            )
+            .await;
+        if fail_open {
+            assert_eq!(status, 200, "{ready}");
+            assert!(ready["checks"]["redis"]
+                .as_str()
+                .unwrap()
+                .contains("fail-open"));
+            assert_eq!(chat, 200, "{body}");
+        } else {
+            assert_eq!(status, 503, "{ready}");
+            assert_eq!(ready["checks"]["redis"], "unavailable");
+            assert_eq!(
+                (chat, body["error"]["code"].as_str()),
+                (503, Some("limits_unavailable"))
+            );
+        }
+    }
+}

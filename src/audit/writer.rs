@@ -58,7 +58,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(AuditEvent, Reply)>, batch_ma
         };
         match result {
             Ok(linked) => {
-                metrics_batch(linked.len());
+                tracing::trace!(events = linked.len(), "audit batch committed");
                 for ((_, reply), link) in batch.drain(..).zip(linked) {
                     let _ = reply.send(Ok(link));
                 }
@@ -75,8 +75,4 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(AuditEvent, Reply)>, batch_ma
             }
         }
     }
-}
-
-fn metrics_batch(n: usize) {
-    tracing::trace!(events = n, "audit batch committed");
 }

@@ -97,9 +97,9 @@ impl Default for Flags {
     }
 }
 
-impl fmt::Display for Flags {
-    /// In the header's own syntax, e.g. `mode=enforce, pii=mask, …`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Flags {
+    /// Each flag and its value in the header's syntax, in `KEYS` order.
+    pub fn pairs(&self) -> [(&'static str, String); 7] {
         let mode = match self.mode {
             Mode::Observe => "observe",
             Mode::Warn => "warn",
@@ -132,8 +132,8 @@ impl fmt::Display for Flags {
                 per_session_micros,
             } => format!(
                 "custom:{}:{}",
-                per_call_micros as f64 / 1e6,
-                per_session_micros as f64 / 1e6
+                usd_text(per_call_micros),
+                usd_text(per_session_micros)
             ),
         };
         let tools = match &self.tools {
@@ -148,10 +148,32 @@ impl fmt::Display for Flags {
             FilesPolicy::ReadOnly => "read_only",
             FilesPolicy::Block => "block",
         };
-        write!(
-            f,
-            "mode={mode}, pii={pii}, secrets={secrets}, email={email}, budget={budget}, tools={tools}, files={files}"
-        )
+        [
+            ("mode", mode.to_string()),
+            ("pii", pii.to_string()),
+            ("secrets", secrets.to_string()),
+            ("email", email),
+            ("budget", budget),
+            ("tools", tools),
+            ("files", files.to_string()),
+        ]
+    }
+}
+
+/// Micro-USD as a decimal USD amount that `usd_micros` reads back exactly.
+fn usd_text(micros: u64) -> String {
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+impl fmt::Display for Flags {
+    /// In the header's own syntax, e.g. `mode=enforce, pii=mask, …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text: Vec<String> = self
+            .pairs()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        f.write_str(&text.join(", "))
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::audit::event::{types, AuditEvent, Cost, Detection};
 use crate::audit::AuditWriter;
 use crate::pipeline::output::{StreamScanner, Verdict};
+use crate::pipeline::steps::cost_tracking::Settle;
 use crate::providers::{EventStream, SseEvent, Usage, WireFormat};
 
 /// How a relayed stream ended.
@@ -52,11 +53,13 @@ struct Relay {
     scanner: Option<StreamScanner>,
     /// Why the stream was stopped, if it was.
     stop_reason: Option<String>,
+    /// Budget settlement and token accounting, once usage is known (from cost_tracking).
+    settle: Option<Settle>,
     finished: bool,
 }
 
 impl Relay {
-    fn completion_event(&self, outcome: Outcome) -> AuditEvent {
+    fn completion_event(&self, outcome: Outcome, cost_micros: u64) -> AuditEvent {
         let mut e = AuditEvent::new(types::LLM_STREAM_COMPLETED);
         e.request_id = self.template.request_id.clone();
         e.agent_id = self.template.agent_id.clone();
@@ -68,7 +71,7 @@ impl Relay {
         e.cost = Cost {
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
-            usd_micros: 0,
+            usd_micros: cost_micros,
         };
         e.details =
             json!({"outcome": outcome.as_str(), "request_audit_id": self.template.audit_id});
@@ -91,7 +94,11 @@ impl Relay {
 
     async fn finish(&mut self, outcome: Outcome) -> bool {
         self.finished = true;
-        let event = self.completion_event(outcome);
+        let cost = match self.settle.take() {
+            Some(settle) => settle(self.usage).await,
+            None => 0,
+        };
+        let event = self.completion_event(outcome, cost);
         match self.writer.append(event).await {
             Ok(_) => true,
             Err(e) => {
@@ -126,10 +133,15 @@ impl Relay {
 impl Drop for Relay {
     fn drop(&mut self) {
         if !self.finished {
-            let event = self.completion_event(Outcome::ClientClosed);
+            let mut event = self.completion_event(Outcome::ClientClosed, 0);
             let writer = self.writer.clone();
+            let settle = self.settle.take();
+            let usage = self.usage;
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
+                    if let Some(settle) = settle {
+                        event.cost.usd_micros = settle(usage).await;
+                    }
                     if let Err(e) = writer.append(event).await {
                         tracing::error!(error = %e, "closed stream could not be audited");
                     }
@@ -161,6 +173,7 @@ pub fn relay(
     writer: AuditWriter,
     template: AuditEvent,
     scanner: Option<StreamScanner>,
+    settle: Option<Settle>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     let relay = Relay {
         upstream,
@@ -170,6 +183,7 @@ pub fn relay(
         usage: Usage::default(),
         scanner,
         stop_reason: None,
+        settle,
         finished: false,
     };
     futures_util::stream::unfold(Some(relay), |state| async move {

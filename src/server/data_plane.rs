@@ -35,7 +35,12 @@ pub async fn messages(State(app): State<Arc<App>>, headers: HeaderMap, body: Bod
 
 /// `GET /v1/models`: the models an agent may name.
 pub async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let mut ctx = Ctx::new(request_id(&headers), WireFormat::OpenAi, Default::default());
+    let mut ctx = Ctx::with_governance(
+        request_id(&headers),
+        WireFormat::OpenAi,
+        Default::default(),
+        app.governance.load_full(),
+    );
     ctx.presented_key = auth::presented_key(&headers);
     if !app.store.is_ready() {
         return render(&Rejection::storage_unavailable(), WireFormat::OpenAi);
@@ -165,6 +170,7 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
                 app.audit.clone(),
                 template,
                 ctx.stream_scanner.take(),
+                ctx.stream_settle.take(),
             ));
             let mut resp = body.into_response();
             let h = resp.headers_mut();

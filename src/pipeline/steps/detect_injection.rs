@@ -35,8 +35,8 @@ impl Step for DetectInjection {
         };
         let mut score: f32 = 0.0;
         let mut signals: Vec<&'static str> = Vec::new();
-        // Only what users and tools wrote is scanned; the operator's own system prompt is not
-        // an injection vector, but it travels in the same list, so everything is scanned.
+        // Every text is scanned, system messages included: the gateway cannot tell an
+        // operator's system prompt from one an agent forged.
         request_texts_mut(&mut body, ctx.format, &mut |text| {
             let r = injection::detect_injection(text);
             score = score.max(r.score);

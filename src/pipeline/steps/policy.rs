@@ -22,20 +22,10 @@ pub fn input(ctx: &Ctx) -> serde_json::Value {
         "detections": ctx.detections,
         "classification": ctx.classification.as_str(),
         "injection_score": ctx.injection_score,
-        "flags": serde_json::from_str::<serde_json::Value>(&flags_json(ctx)).unwrap_or_default(),
+        "flags": ctx.flags.pairs().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "tools": ctx.tools,
         "session": {"id": ctx.session_id},
     })
-}
-
-fn flags_json(ctx: &Ctx) -> String {
-    let mut map = serde_json::Map::new();
-    for pair in ctx.flags.to_string().split(", ") {
-        if let Some((k, v)) = pair.split_once('=') {
-            map.insert(k.to_string(), json!(v));
-        }
-    }
-    serde_json::Value::Object(map).to_string()
 }
 
 #[async_trait]
