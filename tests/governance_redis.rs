@@ -34,7 +34,11 @@ async fn pair(config: &str) -> Option<(Upstream, Arc<Gateway>, Arc<Gateway>, PgD
     let pg = PgDb::create().await?;
     let upstream = Upstream::start(&[]);
     let prefix = format!("tappass-test-{}:", uuid::Uuid::new_v4().simple());
-    let toml = format!("[redis]\nurl = \"{redis}\"\nkey_prefix = \"{prefix}\"\n{config}");
+    // A generous Redis timeout: 1,000 requests at once on a 2-core machine queue for a while,
+    // and a timeout would (correctly) fail closed with 503 — not what this test measures.
+    let toml = format!(
+        "[redis]\nurl = \"{redis}\"\nkey_prefix = \"{prefix}\"\ntimeout_ms = 10000\n{config}"
+    );
     let opts = GatewayOpts::new(Db::Postgres(pg.url.clone()), &upstream)
         .env("TAPPASS_ADMIN_API_KEY", "tp_admin_two-gateways-one-redis")
         .config(&toml);

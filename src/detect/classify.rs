@@ -36,26 +36,16 @@ impl std::fmt::Display for Classification {
     }
 }
 
-/// Secret kinds (the secrets detector) and regulated identifiers: `RESTRICTED`.
-pub const RESTRICTED_KINDS: [&str; 17] = [
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "GITHUB_TOKEN",
-    "GITLAB_TOKEN",
-    "SLACK_TOKEN",
-    "STRIPE_KEY",
-    "GOOGLE_API_KEY",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "JWT",
-    "PRIVATE_KEY",
-    "PASSWORD",
-    "CONNECTION_STRING",
-    "GENERIC_SECRET",
-    "CREDIT_CARD",
-    "US_SSN",
-    "IBAN",
-];
+/// Regulated identifiers, `RESTRICTED` like every secret kind ([`super::SECRET_KINDS`]).
+pub const RESTRICTED_IDENTIFIERS: [&str; 3] = ["CREDIT_CARD", "US_SSN", "IBAN"];
+
+/// Every kind classified `RESTRICTED`: the secret kinds and the regulated identifiers.
+pub fn restricted_kinds() -> impl Iterator<Item = &'static str> {
+    super::SECRET_KINDS
+        .iter()
+        .copied()
+        .chain(RESTRICTED_IDENTIFIERS)
+}
 
 /// Personal data: `CONFIDENTIAL`.
 pub const CONFIDENTIAL_KINDS: [&str; 5] = [
@@ -82,7 +72,7 @@ pub const INTERNAL_KINDS: [&str; 10] = [
 
 /// The level of one kind (an unknown kind counts as `INTERNAL`, see the module doc).
 pub fn classify_kind(kind: &str) -> Classification {
-    if RESTRICTED_KINDS.contains(&kind) {
+    if super::SECRET_KINDS.contains(&kind) || RESTRICTED_IDENTIFIERS.contains(&kind) {
         Classification::Restricted
     } else if CONFIDENTIAL_KINDS.contains(&kind) {
         Classification::Confidential
@@ -115,7 +105,7 @@ mod tests {
 
     #[test]
     fn every_restricted_kind_alone() {
-        for k in RESTRICTED_KINDS {
+        for k in restricted_kinds() {
             assert_eq!(classify([k]), Restricted, "{k}");
             assert_eq!(classify_kind(k), Restricted, "{k}");
         }
@@ -171,11 +161,9 @@ mod tests {
 
     #[test]
     fn every_pair_is_the_max_of_its_parts() {
-        let all: Vec<&str> = RESTRICTED_KINDS
-            .iter()
-            .chain(CONFIDENTIAL_KINDS.iter())
-            .chain(INTERNAL_KINDS.iter())
-            .copied()
+        let all: Vec<&str> = restricted_kinds()
+            .chain(CONFIDENTIAL_KINDS.iter().copied())
+            .chain(INTERNAL_KINDS.iter().copied())
             .collect();
         for a in &all {
             for b in &all {
@@ -186,7 +174,7 @@ mod tests {
 
     #[test]
     fn lists_are_disjoint() {
-        for k in RESTRICTED_KINDS {
+        for k in restricted_kinds() {
             assert!(
                 !CONFIDENTIAL_KINDS.contains(&k) && !INTERNAL_KINDS.contains(&k),
                 "{k}"

@@ -149,6 +149,19 @@ impl Ctx {
         }
     }
 
+    /// Records every finding in `kinds` (one entry per finding) for `step`; returns the
+    /// distinct kinds, sorted, for messages.
+    pub fn detected_all(&mut self, kinds: &[&'static str], step: &str) -> Vec<&'static str> {
+        let mut distinct = kinds.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for k in &distinct {
+            let n = kinds.iter().filter(|x| *x == k).count() as u32;
+            self.detected(k, n, step);
+        }
+        distinct
+    }
+
     /// Adds `n` findings of `kind` by `step` to the audit record (aggregated, never values).
     pub fn detected(&mut self, kind: &str, count: u32, step: &str) {
         if count == 0 {

@@ -23,6 +23,9 @@ use tokio::sync::Semaphore;
 
 use super::{Decision, PolicyEngine, PolicyError, DECISION_RULE, DEFAULT_TIMEOUT};
 
+/// The longest a request waits for a free evaluation slot.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
 /// The package of [`DECISION_RULE`], as `Engine::add_policy` reports it.
 const DECISION_PACKAGE: &str = "data.tappass";
 /// Interpreter work units between two clock reads of regorus's execution timer.
@@ -224,23 +227,23 @@ impl PolicyEngine for RegoEngine {
         let slots = Arc::clone(&self.slots);
         let input = input.clone();
         let extra_delay = self.extra_delay;
-        let run = async move {
-            let permit = slots
-                .acquire_owned()
-                .await
-                .map_err(|_| PolicyError::Eval("policy engine is shut down".into()))?;
-            tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                if !extra_delay.is_zero() {
-                    std::thread::sleep(extra_delay);
-                }
-                evaluate_blocking(&proto, input, timeout)
-            })
+        // Waiting for a slot is not evaluation: under load, requests queue for a slot (bounded
+        // by QUEUE_WAIT) and only the evaluation itself is held to `timeout`, so a burst does
+        // not turn into a wave of fail-closed timeouts.
+        let permit = tokio::time::timeout(QUEUE_WAIT, slots.acquire_owned())
             .await
-            .map_err(|e| PolicyError::Eval(format!("evaluation aborted: {e}")))?
-        };
+            .map_err(|_| PolicyError::Timeout(QUEUE_WAIT))?
+            .map_err(|_| PolicyError::Eval("policy engine is shut down".into()))?;
+        let run = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            if !extra_delay.is_zero() {
+                std::thread::sleep(extra_delay);
+            }
+            evaluate_blocking(&proto, input, timeout)
+        });
         match tokio::time::timeout(timeout, run).await {
-            Ok(result) => result,
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(PolicyError::Eval(format!("evaluation aborted: {e}"))),
             Err(_) => Err(PolicyError::Timeout(timeout)),
         }
     }

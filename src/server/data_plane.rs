@@ -115,7 +115,7 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
         app.metrics
             .audit_events
             .get_or_create(&super::metrics::EventLabels {
-                event_type: request_event(&ctx).event_type,
+                event_type: crate::pipeline::steps::audit::event_type(&ctx).to_string(),
             })
             .inc();
         tracing::info!(

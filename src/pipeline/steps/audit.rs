@@ -20,15 +20,19 @@ impl Audit {
     }
 }
 
-/// The request's audit event, from what the pipeline learned.
-pub fn request_event(ctx: &Ctx) -> AuditEvent {
-    let event_type = match &ctx.rejection {
+/// The event type of a request's outcome.
+pub fn event_type(ctx: &Ctx) -> &'static str {
+    match &ctx.rejection {
         None => types::LLM_CALL,
         Some(r) if r.blocked_by.is_some() => types::LLM_CALL_BLOCKED,
         Some(r) if r.kind == Kind::Authentication => types::AUTH_FAILED,
         Some(_) => types::LLM_CALL_FAILED,
-    };
-    let mut e = AuditEvent::new(event_type);
+    }
+}
+
+/// The request's audit event, from what the pipeline learned.
+pub fn request_event(ctx: &Ctx) -> AuditEvent {
+    let mut e = AuditEvent::new(event_type(ctx));
     e.request_id = Some(ctx.request_id.clone());
     e.agent_id = ctx.agent.as_ref().map(|a| a.agent_id.clone());
     // The key id is public; for a failed login it tells which key was tried.

@@ -74,16 +74,7 @@ impl Step for DetectPii {
         });
         ctx.masked = masked;
         ctx.body = Some(body);
-        let mut distinct: Vec<&str> = Vec::new();
-        for k in &kinds {
-            if !distinct.contains(k) {
-                distinct.push(k);
-            }
-        }
-        for k in &distinct {
-            let n = kinds.iter().filter(|x| *x == k).count() as u32;
-            ctx.detected(k, n, NAME);
-        }
+        let distinct = ctx.detected_all(&kinds, NAME);
         if !email_violations.is_empty() {
             ctx.block(
                 NAME,

@@ -44,13 +44,7 @@ impl Step for DetectSecrets {
             }
         });
         ctx.body = Some(body);
-        let mut distinct: Vec<&str> = kinds.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for k in &distinct {
-            let n = kinds.iter().filter(|x| *x == k).count() as u32;
-            ctx.detected(k, n, NAME);
-        }
+        let distinct = ctx.detected_all(&kinds, NAME);
         if !distinct.is_empty() && (action == SecretsAction::Block || lockdown) {
             ctx.block(NAME, format!("secrets detected: {}", distinct.join(", ")));
         }

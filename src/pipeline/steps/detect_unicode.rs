@@ -48,13 +48,7 @@ impl Step for DetectUnicode {
             }
         });
         ctx.body = Some(body);
-        let mut distinct = kinds.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for k in &distinct {
-            let n = kinds.iter().filter(|x| *x == k).count() as u32;
-            ctx.detected(k, n, NAME);
-        }
+        let distinct = ctx.detected_all(&kinds, NAME);
         if !distinct.is_empty() && (action == StepAction::Block || ctx.flags.mode == Mode::Lockdown)
         {
             ctx.block(NAME, format!("suspicious unicode: {}", distinct.join(", ")));

@@ -72,13 +72,7 @@ impl Step for ScanOutput {
                 if let Some(s) = &scanner {
                     answer_texts_mut(body, ctx.format, &mut |t| kinds.extend(s.scan_text(t)));
                 }
-                let mut distinct = kinds.clone();
-                distinct.sort_unstable();
-                distinct.dedup();
-                for k in &distinct {
-                    let n = kinds.iter().filter(|x| *x == k).count() as u32;
-                    ctx.detected(k, n, NAME);
-                }
+                let distinct = ctx.detected_all(&kinds, NAME);
                 if !denied.is_empty() {
                     ctx.detected("TOOL_DENIED", denied.len() as u32, NAME);
                     ctx.reply = None;
