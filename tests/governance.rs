@@ -74,6 +74,12 @@ async fn actions_mask_redact_block_and_log() {
         !call.to_string().contains("bob.jones"),
         "no raw value in the audit"
     );
+    // The default policy attaches an obligation to RESTRICTED data; it is on record.
+    assert_eq!(
+        call["details"]["obligations"][0]["type"], "log_full",
+        "{call}"
+    );
+    assert_eq!(call["details"]["classification"], "RESTRICTED");
 
     // Prompt injection blocked (standard).
     let (status, _, body) = gw

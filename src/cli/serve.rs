@@ -127,6 +127,7 @@ fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
             format,
             base_url: p.base_url.clone(),
             api_key: key.map(|(k, _)| k),
+            api_key_header: p.auth_header == crate::config::AuthHeader::ApiKey,
             timeout: p.timeout(),
             connect_timeout: p.connect_timeout(),
         })?;

@@ -30,8 +30,8 @@ use toml::{Table, Value};
 pub use env::{is_override_var, ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{ConfigError, Origin};
 pub use schema::{
-    redact_url, AuditConfig, Config, DatabaseConfig, DatabaseKind, LogConfig, LogFormat,
-    ProviderConfig, ProviderKind, ServerConfig, StorageConfig, ANTHROPIC_BASE_URL_ENV,
+    redact_url, AuditConfig, AuthHeader, Config, DatabaseConfig, DatabaseKind, LogConfig,
+    LogFormat, ProviderConfig, ProviderKind, ServerConfig, StorageConfig, ANTHROPIC_BASE_URL_ENV,
     DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL,
     DEFAULT_STATE_DIR, MAX_BODY_BYTES_LIMIT, MOCK_PROVIDER, OPENAI_BASE_URL_ENV, SQLITE_FILE_NAME,
 };

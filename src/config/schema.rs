@@ -250,6 +250,17 @@ impl fmt::Display for ProviderKind {
     }
 }
 
+/// How an OpenAI-compatible provider receives its key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthHeader {
+    /// `Authorization: Bearer KEY`.
+    #[default]
+    Authorization,
+    /// `api-key: KEY` (Azure OpenAI).
+    ApiKey,
+}
+
 /// A resolved upstream provider (`[providers.<name>]`).
 ///
 /// `Debug` never shows `api_key`.
@@ -268,6 +279,9 @@ pub struct ProviderConfig {
     /// `ANTHROPIC_API_KEY` for `anthropic`); `None` when there is none or it was disabled with
     /// `api_key_env = ""`.
     pub api_key_env: Option<String>,
+    /// How the key is sent (OpenAI-compatible providers): `authorization` (`Bearer KEY`, the
+    /// default) or `api-key` (an `api-key: KEY` header, as Azure OpenAI expects).
+    pub auth_header: AuthHeader,
     /// Total upstream request timeout in seconds (1 ..= 3600). Default 120.
     pub timeout_secs: u64,
     /// Upstream connect timeout in seconds (1 ..= 3600). Default 10.
@@ -387,6 +401,7 @@ pub(super) struct RawProvider {
     pub(super) base_url: Option<String>,
     pub(super) api_key: Option<String>,
     pub(super) api_key_env: Option<String>,
+    pub(super) auth_header: Option<AuthHeader>,
     pub(super) timeout_secs: Option<u64>,
     pub(super) connect_timeout_secs: Option<u64>,
 }

@@ -222,6 +222,7 @@ pub(super) fn resolve_providers(
             base_url: normalize_base_url(&base_url),
             api_key,
             api_key_env,
+            auth_header: p.auth_header.unwrap_or_default(),
             timeout_secs: p
                 .timeout_secs
                 .unwrap_or(ProviderConfig::DEFAULT_TIMEOUT_SECS),

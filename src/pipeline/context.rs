@@ -63,6 +63,8 @@ pub struct Ctx {
     pub cost_micros: u64,
     /// Tools the request declares.
     pub tools: Vec<String>,
+    /// Obligations the policy attached to its decision (recorded in the audit event).
+    pub obligations: Vec<serde_json::Value>,
     /// The budget reservation to settle after the call (set by the budget step).
     pub reservation: Option<crate::limits::Reservation>,
     /// For a streamed answer: the settlement cost_tracking prepared, run when the stream ends.
@@ -119,6 +121,7 @@ impl Ctx {
             masked: Vec::new(),
             cost_micros: 0,
             tools: Vec::new(),
+            obligations: Vec::new(),
             stream_scanner: None,
             reservation: None,
             stream_settle: None,

@@ -26,6 +26,9 @@ pub struct ProviderSettings {
     /// OpenAI-style base URLs include `/v1`; Anthropic's does not (as their SDKs expect).
     pub base_url: String,
     pub api_key: Option<SecretString>,
+    /// OpenAI-compatible only: send the key as `api-key: KEY` (Azure OpenAI) instead of
+    /// `Authorization: Bearer KEY`.
+    pub api_key_header: bool,
     pub timeout: Duration,
     pub connect_timeout: Duration,
 }
@@ -39,10 +42,14 @@ pub struct HttpProvider {
 
 impl HttpProvider {
     pub fn new(settings: ProviderSettings) -> Result<HttpProvider, reqwest::Error> {
-        let base = settings.base_url.trim_end_matches('/');
+        // A base URL may carry a query (Azure's `?api-version=…`): the path goes before it.
+        let (base, query) = match settings.base_url.split_once('?') {
+            Some((b, q)) => (b.trim_end_matches('/'), format!("?{q}")),
+            None => (settings.base_url.trim_end_matches('/'), String::new()),
+        };
         let url = match settings.format {
-            WireFormat::OpenAi => format!("{base}/chat/completions"),
-            WireFormat::Anthropic => format!("{base}/v1/messages"),
+            WireFormat::OpenAi => format!("{base}/chat/completions{query}"),
+            WireFormat::Anthropic => format!("{base}/v1/messages{query}"),
         };
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
@@ -61,6 +68,11 @@ impl HttpProvider {
         let mut h = HeaderMap::new();
         let key = self.settings.api_key.as_ref().map(|k| k.expose_secret());
         match self.settings.format {
+            WireFormat::OpenAi if self.settings.api_key_header => {
+                if let Some(v) = key.and_then(|k| HeaderValue::from_str(k).ok()) {
+                    h.insert("api-key", sensitive(v));
+                }
+            }
             WireFormat::OpenAi => {
                 if let Some(v) =
                     key.and_then(|k| HeaderValue::from_str(&format!("Bearer {k}")).ok())
@@ -208,4 +220,75 @@ async fn read_capped(resp: reqwest::Response, cap: usize) -> Bytes {
         }
     }
     Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(format: WireFormat, base_url: &str, api_key_header: bool) -> HttpProvider {
+        HttpProvider::new(ProviderSettings {
+            name: "p".into(),
+            format,
+            base_url: base_url.into(),
+            api_key: Some(SecretString::from("sk-test".to_string())),
+            api_key_header,
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
+    fn req() -> UpstreamRequest {
+        UpstreamRequest {
+            body: serde_json::json!({}),
+            stream: false,
+            anthropic_version: None,
+            anthropic_beta: None,
+        }
+    }
+
+    #[test]
+    fn urls_keep_a_query_at_the_end() {
+        let p = provider(
+            WireFormat::OpenAi,
+            "https://r.openai.azure.com/openai/v1?api-version=preview",
+            true,
+        );
+        assert_eq!(
+            p.url,
+            "https://r.openai.azure.com/openai/v1/chat/completions?api-version=preview"
+        );
+        assert_eq!(
+            provider(WireFormat::OpenAi, "http://h/v1/", false).url,
+            "http://h/v1/chat/completions"
+        );
+        assert_eq!(
+            provider(WireFormat::Anthropic, "https://a.example", false).url,
+            "https://a.example/v1/messages"
+        );
+    }
+
+    #[test]
+    fn key_headers_per_format() {
+        let h = provider(WireFormat::OpenAi, "http://h/v1", false).headers(&req());
+        assert_eq!(h["authorization"], "Bearer sk-test");
+        assert!(h["authorization"].is_sensitive());
+        let h = provider(WireFormat::OpenAi, "http://h/v1", true).headers(&req());
+        assert_eq!(h["api-key"], "sk-test");
+        assert!(h.get("authorization").is_none());
+        let h = provider(WireFormat::Anthropic, "http://h", false).headers(&req());
+        assert_eq!(h["x-api-key"], "sk-test");
+        assert_eq!(h["anthropic-version"], ANTHROPIC_VERSION);
+    }
+
+    #[test]
+    fn scrub_removes_the_key_from_error_bodies() {
+        let p = provider(WireFormat::OpenAi, "http://h/v1", false);
+        let out = p.scrub(Bytes::from_static(b"{\"error\":\"bad key sk-test\"}"));
+        assert_eq!(
+            out,
+            Bytes::from_static(b"{\"error\":\"bad key [REDACTED]\"}")
+        );
+    }
 }

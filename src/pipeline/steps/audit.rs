@@ -77,6 +77,9 @@ pub fn request_event(ctx: &Ctx) -> AuditEvent {
         details["would_block"] = json!(ctx.warnings);
         details["mode"] = json!(format!("{:?}", ctx.flags.mode).to_lowercase());
     }
+    if !ctx.obligations.is_empty() {
+        details["obligations"] = json!(ctx.obligations);
+    }
     if ctx.injection_score > 0.0 {
         details["injection_score_pct"] = json!((ctx.injection_score * 100.0).round() as u32);
     }

@@ -47,12 +47,14 @@ impl Step for Policy {
         let doc = input(ctx);
         match engine.evaluate(&doc).await {
             Ok(d) if d.allow => {
+                ctx.obligations = d.obligations;
                 ctx.policy = PolicyResult {
                     verdict: "allow".into(),
                     rule: d.rule,
                 };
             }
             Ok(d) => {
+                ctx.obligations = d.obligations;
                 let rule = d.rule.unwrap_or_else(|| "policy".into());
                 ctx.policy = PolicyResult::deny(rule.clone());
                 ctx.block(
