@@ -1,0 +1,544 @@
+//! Unit tests of `secrets.rs`.
+
+use super::*;
+
+fn kinds(text: &str) -> Vec<(&'static str, String)> {
+    detect_secrets(text)
+        .into_iter()
+        .map(|f| (f.kind, text[f.start..f.end].to_string()))
+        .collect()
+}
+
+fn assert_one(text: &str, kind: &str, value: &str) {
+    let got = kinds(text);
+    assert_eq!(
+        got,
+        vec![(kind_static(kind), value.to_string())],
+        "text: {text:?}"
+    );
+}
+
+fn kind_static(k: &str) -> &'static str {
+    crate::detect::SECRET_KINDS
+        .iter()
+        .copied()
+        .find(|s| *s == k)
+        .expect("known kind")
+}
+
+fn assert_none(text: &str) {
+    assert_eq!(kinds(text), vec![], "text: {text:?}");
+}
+
+const JWT_OK: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+#[test]
+fn aws_access_key() {
+    assert_one(
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+        "AWS_ACCESS_KEY",
+        "AKIAIOSFODNN7EXAMPLE",
+    );
+    assert_one(
+        "creds: ASIAY34FZKBOKMUTVV7A (session)",
+        "AWS_ACCESS_KEY",
+        "ASIAY34FZKBOKMUTVV7A",
+    );
+    assert_none("AKIAXXXXXXXXXXXXXXXX is the placeholder");
+    assert_none("AKIAIOSFODNN7EXAMPLEX is too long");
+    assert_none("xAKIAIOSFODNN7EXAMPLE glued to a word");
+    assert_none("AKIA1234 short");
+}
+
+#[test]
+fn aws_secret_key() {
+    assert_one(
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_SECRET_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    );
+    assert_one(
+        r#"{"SecretAccessKey": "9drTJvcXLB89EXAMPLELB8923FB892xMFI/Kq7z+"}"#,
+        "AWS_SECRET_KEY",
+        "9drTJvcXLB89EXAMPLELB8923FB892xMFI/Kq7z+",
+    );
+    assert_one(
+        "aws configure set aws_secret_access_key Zq3v8TnB1mR7kLp0Xw2Yc5Hd9Ja4Fs6Ge/Ut+Vo1",
+        "AWS_SECRET_KEY",
+        "Zq3v8TnB1mR7kLp0Xw2Yc5Hd9Ja4Fs6Ge/Ut+Vo1",
+    );
+    assert_eq!(
+        kinds("AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        vec![
+            ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE".to_string()),
+            (
+                "AWS_SECRET_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string()
+            )
+        ]
+    );
+    // a git SHA (hex, 40 chars) is not an AWS secret, and with no secret name not anything
+    assert_none("commit 9fceb02d0ae598e95dc970b74767f19372d61af8");
+    assert_none("aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}");
+}
+
+#[test]
+fn github_and_gitlab() {
+    assert_one(
+        "git push https://ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo@github.com/o/r",
+        "GITHUB_TOKEN",
+        "ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
+    );
+    assert_one(
+        "GH_TOKEN=gho_16C7e42F292c6912E7710c838347Ae178B4a",
+        "GITHUB_TOKEN",
+        "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+    );
+    let pat = "github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ012345";
+    assert_one(&format!("token: {pat}"), "GITHUB_TOKEN", pat);
+    assert_one(
+        "glpat-x9Kq2Lm7Rt4Vb8Nc1Zw3 leaked",
+        "GITLAB_TOKEN",
+        "glpat-x9Kq2Lm7Rt4Vb8Nc1Zw3",
+    );
+    assert_none("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_none("ghp_abc is too short");
+    assert_none("glpat-<your-token-here>");
+}
+
+#[test]
+fn slack() {
+    assert_one(
+        "SLACK_BOT_TOKEN=xoxb-2489135570-4812630957-Qm8wT3kZr5Yp1Lx7Vn2Hc9Bd",
+        "SLACK_TOKEN",
+        "xoxb-2489135570-4812630957-Qm8wT3kZr5Yp1Lx7Vn2Hc9Bd",
+    );
+    let hook = "https://hooks.slack.com/services/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";
+    assert_one(
+        &format!("curl -X POST {hook} -d '{{}}'"),
+        "SLACK_TOKEN",
+        hook,
+    );
+    assert_none("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX");
+    assert_none("xoxb-your-token-here");
+}
+
+#[test]
+fn stripe_google() {
+    assert_one(
+        "stripe.api_key = 'sk_live_51Hx9QeK2bRt7mZp4LwVc8NfY'",
+        "STRIPE_KEY",
+        "sk_live_51Hx9QeK2bRt7mZp4LwVc8NfY",
+    );
+    assert_one(
+        "pk_test_TYooMQauvdEDq54NiTphI7jx is fine",
+        "STRIPE_KEY",
+        "pk_test_TYooMQauvdEDq54NiTphI7jx",
+    );
+    assert_one(
+        "maps key AIzaSyD3kPq8Xw2Lm9Rt5Vb7Nc1Zh4Jf6Gs0Ue8 in the URL",
+        "GOOGLE_API_KEY",
+        "AIzaSyD3kPq8Xw2Lm9Rt5Vb7Nc1Zh4Jf6Gs0Ue8",
+    );
+    assert_none("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_none("AIzaSyD3kPq8Xw2 truncated");
+}
+
+#[test]
+fn openai_anthropic() {
+    assert_one(
+        "OPENAI_API_KEY=sk-proj-Tq8vL2mX9rKz4WbN7cYp1HdJ3fGs6Ae0Uo5Vi",
+        "OPENAI_API_KEY",
+        "sk-proj-Tq8vL2mX9rKz4WbN7cYp1HdJ3fGs6Ae0Uo5Vi",
+    );
+    assert_one(
+        "client = OpenAI(api_key=\"sk-4fJ9kL2mN8pQ1rS5tU7vW3xY6zA0bC\")",
+        "OPENAI_API_KEY",
+        "sk-4fJ9kL2mN8pQ1rS5tU7vW3xY6zA0bC",
+    );
+    assert_one(
+        "x-api-key: sk-ant-api03-Rk2Lm9Xq4Tv7Wz1Bn5Cp8Dh3Fj6Gs0Ue2Yo4Ia-9QwE",
+        "ANTHROPIC_API_KEY",
+        "sk-ant-api03-Rk2Lm9Xq4Tv7Wz1Bn5Cp8Dh3Fj6Gs0Ue2Yo4Ia-9QwE",
+    );
+    assert_none("pip install sk-learn? no, scikit-learn");
+    assert_none("set OPENAI_API_KEY=sk-... before running");
+    assert_none("sk-this-is-not-a-real-key-example");
+    assert_none("sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+}
+
+#[test]
+fn jwt() {
+    assert_one(&format!("Authorization: Bearer {JWT_OK}"), "JWT", JWT_OK);
+    assert_none("a JWT looks like eyJhbGciOi.eyJzdWIiOi.signature");
+    assert_none("Bearer eyJhbGciOiJIUzI1NiJ9xx.eyJfoo.bar");
+    // header decodes but is not a JOSE header (no alg)
+    assert_none("eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl");
+}
+
+#[test]
+fn private_key() {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n";
+    let block = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----");
+    assert_one(&format!("key.pem:\n{block}\nthanks"), "PRIVATE_KEY", &block);
+    // JSON-escaped (service account file)
+    let esc = format!(
+        "-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n",
+        body.replace('\n', "\\n")
+    );
+    let got = kinds(&format!("{{\"private_key\": \"{esc}\"}}"));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "PRIVATE_KEY");
+    assert!(got[0].1.ends_with("-----END PRIVATE KEY-----"));
+    // truncated: BEGIN line plus the material
+    let trunc = format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}", body.trim_end());
+    assert_one(&format!("{trunc}\n"), "PRIVATE_KEY", &trunc);
+    assert_none("error: expected -----BEGIN RSA PRIVATE KEY----- at line 1");
+    assert_none("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----");
+    assert_none("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----");
+    // base64 of a PEM block (Kubernetes secret)
+    let b64 = "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBdTFTVTFMZlZMUEhDb3pNeEgyTW80bGdPRWVQek5tMHRSZ2VMZXpWNmZmQXQwZ3VuClZUTHc3b25MUm5ycTAvSXpXN3lXUjdRa3JtQkw3alRLRW41dStxS2hid0tmQnN0SXMrYk1ZMlprcDE4Z25UeEsKLS0tLS1FTkQgUlNBIFBSSVZBVEUgS0VZLS0tLS0K";
+    assert_one(&format!("data:\n  tls.key: {b64}\n"), "PRIVATE_KEY", b64);
+    assert_none("  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM1ekNDQWMrZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwK");
+}
+
+#[test]
+fn password() {
+    assert_one("password=hunter2", "PASSWORD", "hunter2");
+    assert_one(
+        "db:\n  passwd: S3cure!pass#42\n",
+        "PASSWORD",
+        "S3cure!pass#42",
+    );
+    assert_one("mysql --user=root pwd=Tr0ub4dor", "PASSWORD", "Tr0ub4dor");
+    assert_one(
+        r#"{"user": "ana", "password": "correct horse battery staple"}"#,
+        "PASSWORD",
+        "correct horse battery staple",
+    );
+    assert_one(
+        "PGPASSWORD=pg_Rw7k2 psql -h db -U app",
+        "PASSWORD",
+        "pg_Rw7k2",
+    );
+    assert_one(
+        "my password is Summer2024! can you check",
+        "PASSWORD",
+        "Summer2024!",
+    );
+    assert_one(
+        "def login(password: str = \"letmein99\"):",
+        "PASSWORD",
+        "letmein99",
+    );
+    assert_none("reset your password tomorrow");
+    assert_none("password: ***");
+    assert_none("password: <password>");
+    assert_none("password=${PASSWORD}");
+    assert_none("password: changeme");
+    assert_none("def login(username: str, password: str) -> bool:");
+    assert_none("conn = connect(password=os.environ['DB_PASSWORD'])");
+    assert_none("connect(password=password, user=user)");
+    assert_none("Password: must be at least 12 characters");
+    assert_none("the password is incorrect");
+    assert_none("PWD=/home/alice/projects/app");
+    assert_none("password_min_length: 12");
+    assert_none("\"password\": null");
+    assert_none("PASS: test_login_flow");
+    // .netrc, command lines, escaped JSON, other languages, qualified names
+    assert_one(
+        "machine api.acme.dev\n  login deploy\n  password 9xTq2!vLm",
+        "PASSWORD",
+        "9xTq2!vLm",
+    );
+    assert_one(
+        "curl -u admin:Adm1n-P4ss https://ci.acme.dev/api/json",
+        "PASSWORD",
+        "Adm1n-P4ss",
+    );
+    assert_one(
+        "mysqldump -h db -uroot -pR00t!Pw orders > o.sql",
+        "PASSWORD",
+        "R00t!Pw",
+    );
+    assert_one("mysql -pR00t!Pw", "PASSWORD", "R00t!Pw");
+    assert_one(
+        r#"body="{\"user\": \"ana\", \"password\": \"Esc4ped!pw\"}""#,
+        "PASSWORD",
+        "Esc4ped!pw",
+    );
+    assert_one(
+        "Mein Passwort: Sonnenblume-77 funktioniert nicht",
+        "PASSWORD",
+        "Sonnenblume-77",
+    );
+    assert_one("mot de passe : Cr0issant#42", "PASSWORD", "Cr0issant#42");
+    assert_one("contraseña=Tortilla_2024", "PASSWORD", "Tortilla_2024");
+    assert_one("DB_PASSWORD_PROD=Pr0d-Db-Pw", "PASSWORD", "Pr0d-Db-Pw");
+    assert_none("docker run -u 1000:1000 -p 8080:80 nginx");
+    assert_none("docker run -v $PWD:/app -w /app node:20");
+    assert_one("$pwd = 'R3p0rt!ng';", "PASSWORD", "R3p0rt!ng");
+    assert_none("mysql -u root -p orders");
+    assert_none("Passwort vergessen? Klicken Sie hier.");
+    assert_none("password = getpass.getpass(\"Password: \")");
+    assert_none("docker login --username ci --password-stdin < token.txt");
+    assert_none("password_hash: $2b$12$KIXQJ0yF7e2g8mWcQzq6UeS1pZ3YwT6r0Qx2W9bH1aC4dE5fG6hI");
+    assert_none("login page: the password field is empty");
+    assert_none("anonymous ftp: the password is echoed!");
+    assert_none("socat -u TCP4-LISTEN:3334,reuseaddr,fork - | tee out");
+    assert_none("/// `pass=`/`password=` values in the query part become `***`.");
+    assert_none("pub log_passwd: __u32,");
+    // code, not credentials
+    for code in [
+        "pub password: Option<String>,",
+        "fn f(pwd: *mut passwd, buf: *mut c_char)",
+        "NL80211_ATTR_SAE_PASSWORD = 277,",
+        "let mut passwd = mem::MaybeUninit::<PassWd>::uninit();",
+        "if( eOnePass==ONEPASS_MULTI ){",
+        "ctx->store_pass = value;",
+        "in_filter_pass: Cell<usize>,",
+        "Password::Md5 { .. } => {",
+        "pub const B_MAIL_WRONG_PASSWORD: status_t = B_MAIL_ERROR_BASE + 2;",
+        "let stmt = \"UPDATE users SET password = :password WHERE id = :id\";",
+    ] {
+        assert_none(code);
+    }
+    assert_one(
+        "let password = \"s3cr3t-Lit3ral\";",
+        "PASSWORD",
+        "s3cr3t-Lit3ral",
+    );
+}
+
+#[test]
+fn connection_string() {
+    let u = "postgres://app_user:Zk9wq2Lm@db.internal:5432/orders?sslmode=require";
+    assert_one(&format!("DATABASE_URL={u}"), "CONNECTION_STRING", u);
+    assert_one(
+        "redis://:s3cr3tR3dis@cache:6379/0.",
+        "CONNECTION_STRING",
+        "redis://:s3cr3tR3dis@cache:6379/0",
+    );
+    assert_one(
+        "uri = \"mongodb+srv://svc:Pq7Xr2Wk@cluster0.mongodb.net/app\"",
+        "CONNECTION_STRING",
+        "mongodb+srv://svc:Pq7Xr2Wk@cluster0.mongodb.net/app",
+    );
+    assert_none("postgres://localhost:5432/orders");
+    assert_none("mongodb://db1:27017,db2:27017/app?replicaSet=rs0");
+    assert_none("postgres://user:password@localhost/db");
+    assert_none("postgres://${DB_USER}:${DB_PASS}@db/app");
+    assert_none("https://github.com/org/repo");
+    assert_none("git@github.com:org/repo.git");
+    assert_none("postgresql://[user[:password]@][host][:port][/dbname]");
+    assert_none("http://a:b@www.example.com/ and http://::@c@d:2");
+}
+
+#[test]
+fn generic_secret() {
+    assert_one(
+        "api_key = \"a8F3kL9qR2vX7mN4pT6wZ1cY\"",
+        "GENERIC_SECRET",
+        "a8F3kL9qR2vX7mN4pT6wZ1cY",
+    );
+    assert_one(
+        "curl -H 'Authorization: Bearer Qk7vN2xR9mT4wL8pZ3cY6bH1' https://api.example.com",
+        "GENERIC_SECRET",
+        "Qk7vN2xR9mT4wL8pZ3cY6bH1",
+    );
+    assert_one(
+        "client_secret: 7Fh2Kq9Lm4Xw8Rt3Vb6Nc1Zd",
+        "GENERIC_SECRET",
+        "7Fh2Kq9Lm4Xw8Rt3Vb6Nc1Zd",
+    );
+    assert_one(
+        "--auth-token 5d41402abc4b2a76b9719d911017c592",
+        "GENERIC_SECRET",
+        "5d41402abc4b2a76b9719d911017c592",
+    );
+    assert_one(
+        r#"headers = {"X-Api-Key": "tp_live_9Gh3Kx7Qm2Wz5Rv8Lb4N"}"#,
+        "GENERIC_SECRET",
+        "tp_live_9Gh3Kx7Qm2Wz5Rv8Lb4N",
+    );
+    // a vendor token after a secret name is reported once, as the vendor kind
+    assert_one(
+        "token=ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
+        "GITHUB_TOKEN",
+        "ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
+    );
+    assert_none("token = test");
+    assert_none("api_key=abc");
+    assert_none("max_tokens: 4096");
+    assert_none("api_key: this-is-my-secret-token");
+    assert_none("request_id = 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11");
+    assert_none("api_key = 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11");
+    assert_none("sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assert_none("next_page_token: CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3");
+    assert_none("secret_name: prod/db/credentials-v2");
+    assert_none("token_path: /var/run/secrets/kubernetes.io/serviceaccount/token");
+    assert_none("api_key: YOUR_API_KEY_HERE_1234567890");
+    assert_none(
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+    );
+    assert_none("tp_9Gh3Kx7Qm2Wz5Rv8Lb4N in prose without a name");
+    assert_one(
+        "SECRET_KEY_BASE=9c1f4e7a2b8d3f6e0a5c9b8d7e6f1a2b3c4d5e6f",
+        "GENERIC_SECRET",
+        "9c1f4e7a2b8d3f6e0a5c9b8d7e6f1a2b3c4d5e6f",
+    );
+    assert_one(
+        "auth token: Zr4Nq8Wx2Lm6Tk9Pb3Vc7Yh1",
+        "GENERIC_SECRET",
+        "Zr4Nq8Wx2Lm6Tk9Pb3Vc7Yh1",
+    );
+    assert_one(
+        "GET /export?format=csv&access_token=Gq7Lm2Xw9Rk4Tz8Vb3Nc6H1 HTTP/1.1",
+        "GENERIC_SECRET",
+        "Gq7Lm2Xw9Rk4Tz8Vb3Nc6H1",
+    );
+    assert_none("GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}");
+    assert_none("WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"");
+    assert_none("\"password\": \"{{ vault_db_password }}\"");
+    for code in [
+        "let secret_key = BigEndian::read_u32(&buf[4..]);",
+        "let generate_private_key = x25519_generate_private_key;",
+        "let grandchild_token = child1_token.child_token();",
+        "pub const IFLA_INET6_TOKEN: _bindgen_ty_5 = _bindgen_ty_5::IFLA_INET6_TOKEN;",
+        "let private_key = RsaPrivateKey::from_pkcs8_pem(pem).unwrap();",
+        "master_secret: Zeroizing::new(PayloadU8::new(ms.to_vec())),",
+    ] {
+        assert_none(code);
+    }
+}
+
+#[test]
+fn non_ascii_offsets() {
+    let text = "clé: ü 🔑 password=ñandú42 et AKIAIOSFODNN7EXAMPLE";
+    let f = detect_secrets(text);
+    assert_eq!(f.len(), 2);
+    assert_eq!(&text[f[0].start..f[0].end], "ñandú42");
+    assert_eq!(&text[f[1].start..f[1].end], "AKIAIOSFODNN7EXAMPLE");
+}
+
+#[test]
+fn findings_do_not_overlap() {
+    let text = format!(
+        "token={JWT_OK} password=postgres://u:Zk9wq2Lm@db/x api_key=AIzaSyD3kPq8Xw2Lm9Rt5Vb7Nc1Zh4Jf6Gs0Ue8"
+    );
+    let f = detect_secrets(&text);
+    for w in f.windows(2) {
+        assert!(w[0].end <= w[1].start, "{f:?}");
+    }
+    let k: Vec<_> = f.iter().map(|f| f.kind).collect();
+    assert_eq!(k, vec!["JWT", "CONNECTION_STRING", "GOOGLE_API_KEY"]);
+}
+
+#[test]
+fn random_inputs_keep_invariants() {
+    // Splice fragments that trigger every code path, including multi-byte characters, and
+    // check that findings are in bounds, on character boundaries, sorted and disjoint.
+    let pieces = [
+        "password",
+        "=",
+        ": ",
+        "\"",
+        "'",
+        "\\\"",
+        " ",
+        "\n",
+        "token",
+        "api_key",
+        "Bearer ",
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "ghp_",
+        "sk-",
+        "ant-",
+        "proj-",
+        "eyJ",
+        ".",
+        "-----BEGIN ",
+        "PRIVATE KEY-----",
+        "-----END ",
+        "postgres://",
+        "u:",
+        "@",
+        "db",
+        "/x",
+        "LS0tLS1CRUdJTi",
+        "é",
+        "ñ",
+        "🔑",
+        "中",
+        "a8F3kL9qR2vX7mN4pT6wZ1cY",
+        "$",
+        "::",
+        "<",
+        "(",
+        "curl -u ",
+        "mysql -p",
+        "login ",
+        "Passwort",
+        "contraseña",
+        "hooks.slack.com/services/",
+        "xoxb-",
+        "AIza",
+        "9",
+    ];
+    let mut x: u64 = 42;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) as usize
+    };
+    for _ in 0..3000 {
+        let n = next() % 40;
+        let text: String = (0..n).map(|_| pieces[next() % pieces.len()]).collect();
+        let found = detect_secrets(&text);
+        let mut prev_end = 0;
+        for f in &found {
+            assert!(f.start < f.end && f.end <= text.len(), "{text:?} {f:?}");
+            assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+            assert!(f.start >= prev_end, "overlap in {text:?}: {found:?}");
+            prev_end = f.end;
+        }
+    }
+}
+
+#[test]
+fn huge_inputs_run() {
+    use std::time::Instant;
+    let t = Instant::now();
+    // 5 MB dense with near-candidates, one real key at the very end
+    let chunk = "token=a password: x api_key sk- eyJ -----BEGIN PRIVATE KEY----- AKIA ghp_ é ";
+    let mut big = chunk.repeat(5 * 1024 * 1024 / chunk.len());
+    big.push_str("AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(
+        kinds(&big),
+        vec![("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE".to_string())]
+    );
+    // huge single values / unterminated constructs
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let run: String = (0..1024 * 1024)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            alphabet[(x >> 33) as usize % alphabet.len()] as char
+        })
+        .collect();
+    assert_eq!(
+        detect_secrets(&format!("api_key=\"{}\"", &run[..64])).len(),
+        1
+    );
+    assert!(detect_secrets(&format!("api_key=\"{run}\" {run}")).is_empty());
+    assert!(detect_secrets(&format!("eyJ{run}.{run}.{run}")).is_empty());
+    assert!(detect_secrets(&"-----BEGIN PRIVATE KEY-----\n".repeat(40_000)).is_empty());
+    assert!(detect_secrets(&"postgres://a:".repeat(80_000)).is_empty());
+    assert!(detect_secrets(&"password=".repeat(100_000)).is_empty());
+    assert!(detect_secrets(&"mysql -u root -p ".repeat(100_000)).is_empty());
+    assert!(detect_secrets(&"curl -u ".repeat(100_000)).is_empty());
+    // debug builds are slow; this guards against super-linear blow-ups, not speed
+    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+}
