@@ -3,7 +3,6 @@
 mod common;
 
 use common::{database, Gateway, GatewayOpts, Upstream, UPSTREAM_KEY};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 /// Generates `sqlite_<name>` and `postgres_<name>` from `async fn <name>(backend: &str)`.
@@ -34,15 +33,6 @@ async fn setup(backend: &str) -> Option<(Upstream, Gateway, Option<common::PgDb>
     let upstream = Upstream::start(&[]);
     let gw = Gateway::start(GatewayOpts::new(db, &upstream)).await;
     Some((upstream, gw, pg))
-}
-
-async fn stream_text(resp: reqwest::Response) -> String {
-    let mut body = String::new();
-    let mut s = resp.bytes_stream();
-    while let Some(chunk) = s.next().await {
-        body.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-    }
-    body
 }
 
 async fn chat_both_formats_plain_and_streaming(backend: &str) {
@@ -90,7 +80,7 @@ async fn chat_both_formats_plain_and_streaming(backend: &str) {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
-    let text = stream_text(resp).await;
+    let text = common::body_text(resp).await;
     assert!(text.contains("chat.completion.chunk"));
     assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
     let content: String = text
@@ -138,7 +128,7 @@ async fn chat_both_formats_plain_and_streaming(backend: &str) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let text = stream_text(resp).await;
+    let text = common::body_text(resp).await;
     assert!(text.contains("event: message_start"));
     assert!(text.contains("event: message_stop"), "{text}");
 

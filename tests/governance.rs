@@ -6,7 +6,6 @@ mod common;
 use std::net::SocketAddr;
 
 use common::{Db, Gateway, GatewayOpts, Upstream};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 fn msg(text: &str) -> Value {
@@ -446,15 +445,6 @@ async fn budget_exhaustion_is_402() {
     assert!(spent > 0 && spent <= 15_000, "spent {spent} micro-USD");
 }
 
-async fn sse_text(resp: reqwest::Response) -> String {
-    let mut s = resp.bytes_stream();
-    let mut out = String::new();
-    while let Some(c) = s.next().await {
-        out.push_str(&String::from_utf8_lossy(&c.unwrap()));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_redaction_of_an_entity_split_across_chunks() {
     let (_upstream, gw, key) = start("").await;
@@ -482,7 +472,7 @@ async fn streaming_redaction_of_an_entity_split_across_chunks() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-        let text = sse_text(resp).await;
+        let text = common::body_text(resp).await;
         assert!(
             !text.contains("alice.smith") && !text.contains("example.com"),
             "{path}: {text}"
@@ -552,7 +542,7 @@ async fn tool_deny_list_on_request_and_on_response() {
         .send()
         .await
         .unwrap();
-    let text = sse_text(resp).await;
+    let text = common::body_text(resp).await;
     assert!(
         text.contains("blocked by policy") && text.contains("shell"),
         "{text}"

@@ -533,6 +533,17 @@ impl Gateway {
     }
 }
 
+/// A (streamed) response body as text, read to its end.
+pub async fn body_text(resp: reqwest::Response) -> String {
+    use futures_util::StreamExt;
+    let mut out = String::new();
+    let mut s = resp.bytes_stream();
+    while let Some(chunk) = s.next().await {
+        out.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    out
+}
+
 async fn read_admin_key(state_dir: &Path) -> String {
     let path = state_dir.join("admin.key");
     for _ in 0..100 {
