@@ -556,7 +556,7 @@ async fn cli_agents_export_and_offline_verify(backend: &str) {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("404"));
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let file = dir.path().join("audit.jsonl");
     let out = gw.cli(&[
         "audit",

@@ -308,7 +308,7 @@ async fn flags_modes_and_locks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rego_policy_allow_deny_and_error_fail_closed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     std::fs::write(
         dir.path().join("policy.rego"),
         r#"package tappass

@@ -10,7 +10,7 @@ use serde_json::json;
 
 #[test]
 fn config_check_accepts_good_files_and_names_bad_keys_with_lines() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let good = dir.path().join("good.toml");
     std::fs::write(&good, "[server]\nlisten = \"127.0.0.1:9700\"\n").unwrap();
     let out = Command::new(bin())
@@ -48,7 +48,7 @@ fn config_check_accepts_good_files_and_names_bad_keys_with_lines() {
 
 #[test]
 fn serve_refuses_bad_config_and_self_proxy() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let out = Command::new(bin())
         .args(["serve", "--listen", "127.0.0.1:19999", "--state-dir"])
         .arg(dir.path())
@@ -76,7 +76,7 @@ fn serve_refuses_bad_config_and_self_proxy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_directory_supplies_provider_and_admin_keys() {
     let upstream = Upstream::start(&["--api-key", "sk-from-credential"]);
-    let creds = tempfile::tempdir().unwrap();
+    let creds = common::tempdir();
     std::fs::write(creds.path().join("openai-api-key"), "sk-from-credential\n").unwrap();
     let admin = "tp_admin_from-a-credential-0000";
     std::fs::write(creds.path().join("admin-api-key"), admin).unwrap();

@@ -3,6 +3,9 @@
 mod agents;
 mod audit;
 mod config_cmd;
+mod doctor;
+mod health_cmd;
+mod sandbox_cmd;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -30,6 +33,23 @@ pub enum Command {
     /// Verify and export the audit trail (reads the database directly).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Probe the running daemon's readiness (/health/ready); exit 0 ready, 1 not ready,
+    /// 2 not answering. Run every 5 minutes by tappass-health.timer.
+    Health(health_cmd::HealthArgs),
+    /// Check configuration, state directory, database, kernel confinement support and the
+    /// running daemon.
+    Doctor(ConfigArgs),
+    /// Self-confinement tools.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Confine this process exactly as `serve` does, then prove it: reading /etc/shadow,
+    /// writing under /usr, executing /bin/sh and connecting to an unconfigured port must be
+    /// denied; the daemon's own needs must still work. Exit 1 if any probe fails.
+    Check(ConfigArgs),
 }
 
 /// Where the configuration comes from; shared by every command that reads it.
@@ -86,6 +106,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
         Command::Agents(args) => agents::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Health(args) => health_cmd::run(args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Sandbox(SandboxCommand::Check(args)) => sandbox_cmd::check(&args),
     }
 }
 

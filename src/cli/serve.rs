@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
-
 use super::ServeArgs;
 use crate::audit::AuditWriter;
 use crate::config::{Config, DatabaseKind, ProviderKind};
@@ -42,18 +40,37 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     crate::host::logging::init(&config.log);
+    // Everything below up to the runtime runs on the main thread alone: the socket systemd
+    // passed, then confinement (per thread, inherited by the runtime's workers).
+    let activated = match crate::host::listen::take_activated() {
+        Ok(l) => l,
+        Err(e) => return fail(format_args!("socket activation: {e}")),
+    };
+    let state_dir = match absolute(&config.state_dir()) {
+        Ok(d) => d,
+        Err(e) => return fail(format_args!("state directory: {e}")),
+    };
+    // Counted before landlock hides /sys and /proc from the runtime's own detection.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let sandbox = match crate::host::sandbox::confine(&config, &state_dir) {
+        Ok(report) => report,
+        Err(e) => return fail(format_args!("sandbox: {e}")),
+    };
+    crate::host::sandbox::log(&sandbox);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format_args!("cannot start the async runtime: {e}")),
     };
-    let source = (config.source_file.clone(), overrides);
-    match runtime.block_on(serve(config, source)) {
+    let host = Host {
+        source: (config.source_file.clone(), overrides),
+        activated,
+        sandbox,
+    };
+    match runtime.block_on(serve(config, host)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -61,6 +78,22 @@ pub fn run(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs and prints a start-up failure.
+fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
+    tracing::error!("{message}");
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// What the host layer prepared on the main thread before the runtime started.
+struct Host {
+    /// Where the configuration came from, for reloads.
+    source: (Option<std::path::PathBuf>, crate::config::Overrides),
+    /// The socket systemd passed, if any.
+    activated: Option<std::net::TcpListener>,
+    sandbox: crate::host::sandbox::Report,
 }
 
 /// Store options from config. The SQLite file lives in the state directory (created 0700).
@@ -86,7 +119,7 @@ pub fn store_options(config: &Config) -> std::io::Result<StoreOptions> {
     })
 }
 
-fn absolute(p: &Path) -> std::io::Result<std::path::PathBuf> {
+pub fn absolute(p: &Path) -> std::io::Result<std::path::PathBuf> {
     if p.is_absolute() {
         Ok(p.to_path_buf())
     } else {
@@ -161,10 +194,8 @@ fn build_limiter(config: &Config) -> anyhow::Result<Arc<dyn Limiter>> {
     })
 }
 
-async fn serve(
-    config: Config,
-    source: (Option<std::path::PathBuf>, crate::config::Overrides),
-) -> anyhow::Result<()> {
+async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
+    let source = host.source;
     let started = Instant::now();
     let state_dir = absolute(&config.state_dir())?;
     create_private_dir(&state_dir).map_err(|e| {
@@ -226,7 +257,7 @@ async fn serve(
     }
     let supervisor = crate::store::spawn_supervisor(store.clone(), SUPERVISE_EVERY, on_ready);
 
-    let listener = TcpListener::bind(config.server.listen)
+    let (listener, origin) = crate::host::listen::listener(host.activated, config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     let local = listener.local_addr()?;
@@ -248,17 +279,26 @@ async fn serve(
         authenticate: Authenticate::new(store.clone()),
         metrics: Default::default(),
         admin_key: admin_key.map(|(k, _)| k),
+        sandbox: Some(host.sandbox),
         started,
         config,
     });
     tracing::info!(
         listen = %local,
+        socket = if origin == crate::host::listen::Origin::Systemd { "systemd" } else { "bound" },
         storage = if store.is_ready() { store.backend().name() } else { "unavailable" },
         startup_ms = started.elapsed().as_millis() as u64,
         "TapPass ready"
     );
+    let status = {
+        let app = app.clone();
+        move || status_line(&app, local)
+    };
+    crate::host::notify::ready(&status());
+    let watchdog = tokio::spawn(crate::host::notify::watchdog_loop(status));
     let reloader = app.reloader.clone();
     server::serve(listener, app, shutdown_signal(reloader), grace).await?;
+    watchdog.abort();
     supervisor.abort();
     store.close().await;
     tracing::info!("stopped");
@@ -273,7 +313,25 @@ fn log_unavailable(store: &Store, e: &StoreError) {
     );
 }
 
-/// Resolves on SIGTERM or SIGINT; SIGHUP reloads the configuration.
+/// The STATUS= line shown by `systemctl status tappass`.
+fn status_line(app: &App, local: std::net::SocketAddr) -> String {
+    let storage = if app.store.is_ready() {
+        format!("storage {} ok", app.store.backend().name())
+    } else {
+        format!(
+            "storage {} UNAVAILABLE, data plane answers 503 while retrying",
+            app.store.backend().name()
+        )
+    };
+    let sandbox = app
+        .sandbox
+        .as_ref()
+        .map_or_else(|| "sandbox unknown".to_owned(), |r| r.summary());
+    format!("Serving on {local}; {storage}; {sandbox}")
+}
+
+/// Resolves on SIGTERM or SIGINT; SIGHUP reloads the configuration, telling systemd
+/// RELOADING=1 before and READY=1 after (`systemctl reload` waits for it).
 async fn shutdown_signal(reloader: Arc<Reloader>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
@@ -285,9 +343,22 @@ async fn shutdown_signal(reloader: Arc<Reloader>) {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 let r = reloader.clone();
-                tokio::spawn(async move { r.reload("SIGHUP").await });
+                tokio::spawn(async move {
+                    crate::host::notify::reloading();
+                    let report = r.reload("SIGHUP").await;
+                    let status = match (&report.error, report.restart_required.is_empty()) {
+                        (Some(e), _) => format!("Reload rejected, previous configuration kept: {e}"),
+                        (None, true) => "Configuration reloaded".to_owned(),
+                        (None, false) => format!(
+                            "Configuration reloaded; restart to apply [{}]",
+                            report.restart_required.join(", ")
+                        ),
+                    };
+                    crate::host::notify::ready(&status);
+                });
             }
         }
     }
+    crate::host::notify::stopping("Stopping: draining in-flight requests");
     tracing::info!("shutting down");
 }

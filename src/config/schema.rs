@@ -54,6 +54,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
+    /// `[sandbox]`: how the daemon confines itself (uid drop, landlock).
+    pub sandbox: SandboxConfig,
     /// The governance sections (`[pipeline]`, `[flags]`, `[limits]`, `[budgets]`, `[prices]`,
     /// `[redis]`, `[policy]`, `[tools]`): hot-reloadable.
     pub governance: super::governance::GovernanceConfig,
@@ -369,6 +371,36 @@ impl Default for LogConfig {
     }
 }
 
+/// Uid the daemon drops to when started as root outside systemd (the Docker image's `tappass`).
+pub const DEFAULT_SANDBOX_UID: u32 = 999;
+
+/// `[sandbox]`: self-confinement. The daemon always disables core dumps; it drops root and
+/// applies landlock before its runtime starts (see `docs/hardening.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Refuse to start unless landlock is fully enforced (filesystem and TCP rules).
+    /// Default `false`: best effort, with the outcome logged and shown on `/health`.
+    pub require: bool,
+    /// The uid to run as when started as root outside systemd. Never 0. Default 999.
+    pub uid: u32,
+    /// Extra read-only paths (beyond config, credentials, trust store and libraries).
+    pub read_paths: Vec<PathBuf>,
+    /// Extra read-write paths (beyond the state, runtime and cache directories).
+    pub write_paths: Vec<PathBuf>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            require: false,
+            uid: DEFAULT_SANDBOX_UID,
+            read_paths: Vec::new(),
+            write_paths: Vec::new(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Raw (file-shaped) types.
 
@@ -383,6 +415,7 @@ pub(super) struct RawConfig {
     pub(super) models: BTreeMap<String, String>,
     pub(super) audit: AuditConfig,
     pub(super) log: LogConfig,
+    pub(super) sandbox: SandboxConfig,
     pub(super) pipeline: super::governance::PipelineConfig,
     pub(super) flags: super::governance::FlagsConfig,
     pub(super) limits: super::governance::LimitsConfig,

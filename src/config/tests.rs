@@ -264,7 +264,7 @@ fn unknown_key_nested_and_top_level() {
     );
     let (_, rest) = load_err("[server]\n\n[sever]\nlisten = \"1.2.3.4:5\"\n", &[]);
     assert!(
-        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, log, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
+        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, log, sandbox, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
         "{rest}"
     );
     let (_, rest) = load_err("log = { format = \"plain\", colour = true }\n", &[]);
@@ -1023,6 +1023,10 @@ fn documented_example_loads() {
         "TAPPASS_AUDIT__BATCH_MAX",
         "TAPPASS_LOG__FORMAT",
         "TAPPASS_LOG__LEVEL",
+        "TAPPASS_SANDBOX__REQUIRE",
+        "TAPPASS_SANDBOX__UID",
+        "TAPPASS_SANDBOX__READ_PATHS",
+        "TAPPASS_SANDBOX__WRITE_PATHS",
     ] {
         assert!(doc.contains(&format!("`{var}`")), "{var} not documented");
     }

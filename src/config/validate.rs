@@ -419,6 +419,25 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         10_000,
     )?;
 
+    // [sandbox]
+    if config.sandbox.uid == 0 {
+        return Err(prov.invalid(
+            &["sandbox", "uid"],
+            "must not be 0: the daemon refuses to run as root",
+        ));
+    }
+    for (key, paths) in [
+        ("read_paths", &config.sandbox.read_paths),
+        ("write_paths", &config.sandbox.write_paths),
+    ] {
+        if let Some(p) = paths.iter().find(|p| !p.is_absolute()) {
+            return Err(prov.invalid(
+                &["sandbox", key],
+                format!("{} is not an absolute path", p.display()),
+            ));
+        }
+    }
+
     // [log]
     let level = &config.log.level;
     if level.trim().is_empty() {

@@ -126,6 +126,9 @@ impl Reloader {
         if old.log != new.log {
             out.push("log");
         }
+        if old.sandbox != new.sandbox {
+            out.push("sandbox");
+        }
         out
     }
 }

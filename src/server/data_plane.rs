@@ -111,24 +111,41 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
     ctx.anthropic_beta = header_str(&headers, "anthropic-beta");
 
     app.pipeline.run(&mut ctx).await;
-    if let Some(link) = &ctx.audited {
+    if ctx.audited.is_some() {
         app.metrics
             .audit_events
             .get_or_create(&super::metrics::EventLabels {
                 event_type: crate::pipeline::steps::audit::event_type(&ctx).to_string(),
             })
             .inc();
-        tracing::info!(
-            request_id = %ctx.request_id,
-            agent_id = ctx.agent.as_ref().map(|a| a.agent_id.as_str()).unwrap_or("-"),
-            status = ctx.rejection.as_ref().map_or(200, |r| r.status),
-            seq = link.seq,
-            latency_ms = ctx.started.elapsed().as_millis() as u64,
-            "request"
-        );
     }
+    log_request(&ctx);
     let resp = respond(&app, ctx);
     with_request_id(resp, &request_id)
+}
+
+/// One log event per request. Its fields become journal fields of the same, upper-cased names
+/// (REQUEST_ID, AGENT_ID, DECISION, STEP, LATENCY_MS): `journalctl -u tappass DECISION=block`.
+fn log_request(ctx: &Ctx) {
+    let (decision, step) = match &ctx.rejection {
+        None => ("allow", ctx.steps_run.last().copied().unwrap_or("-")),
+        Some(r) => match r.blocked_by {
+            Some(step) => ("block", step),
+            None if r.kind == crate::pipeline::Kind::Authentication => ("deny", "authenticate"),
+            None => ("error", ctx.steps_run.last().copied().unwrap_or("-")),
+        },
+    };
+    tracing::info!(
+        request_id = %ctx.request_id,
+        agent_id = ctx.agent.as_ref().map(|a| a.agent_id.as_str()).unwrap_or("-"),
+        decision,
+        step,
+        status = ctx.rejection.as_ref().map_or(200, |r| r.status),
+        seq = ctx.audited.as_ref().map(|l| l.seq),
+        stream = ctx.stream,
+        latency_ms = ctx.started.elapsed().as_millis() as u64,
+        "request"
+    );
 }
 
 fn respond(app: &App, mut ctx: Ctx) -> Response {

@@ -36,6 +36,7 @@ pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
             "providers": app.router.provider_names(),
             "pipeline": app.pipeline.step_names(),
             "database": app.config.database_url_redacted(),
+            "sandbox": app.sandbox,
         });
     }
     Json(body).into_response()

@@ -42,6 +42,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     /// An admin key from a credential or `TAPPASS_ADMIN_API_KEY` (kept in memory only).
     pub admin_key: Option<SecretString>,
+    /// How the process confined itself (shown to admins on `/health`).
+    pub sandbox: Option<crate::host::sandbox::Report>,
     pub started: Instant,
 }
 

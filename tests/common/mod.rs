@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +22,14 @@ pub const UPSTREAM_KEY: &str = "sk-upstream-test-key";
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tappass")
+}
+
+/// A temporary directory the daemon can search: run as root, the tests start daemons that drop
+/// to uid 999 and must still reach their config, policies and credentials in here.
+pub fn tempdir() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    t
 }
 
 pub fn free_port() -> u16 {
@@ -244,7 +253,7 @@ impl Gateway {
         let (tmp, state_dir) = match &opts.state_dir {
             Some(d) => (None, d.clone()),
             None => {
-                let t = tempfile::tempdir().unwrap();
+                let t = tempdir();
                 let d = t.path().join("state");
                 (Some(t), d)
             }
