@@ -180,6 +180,10 @@ fn tappass_under_booted_systemd() {
         "8 tappass-health.service succeeds; tappass-health.timer listed",
         step_health,
     );
+    run.step(
+        "9 landlock refused: loudly degraded, fatal with [sandbox] require",
+        step_landlock_refused,
+    );
 
     let Run { ct, results, .. } = run;
     let shutdown = ct.shutdown();
@@ -821,4 +825,66 @@ fn step_health(run: &mut Run) -> Result<(), String> {
         ),
     );
     p.finish(|| ct.diagnose(HEALTH_TIMER))
+}
+
+// ---- 9 ---------------------------------------------------------------------------------------
+
+/// A unit whose seccomp filter refuses the landlock calls (systemd 252's `@system-service`
+/// without our extra line): the daemon must say so in STATUS= and the journal, and refuse to
+/// start when `[sandbox] require = true`.
+fn step_landlock_refused(run: &mut Run) -> Result<(), String> {
+    let ct = &run.ct;
+    let dropin = format!("{DROPIN_DIR}/zz-no-landlock.conf");
+    let deny = "[Service]\nSystemCallFilter=~landlock_create_ruleset landlock_add_rule \
+                landlock_restrict_self\n";
+    ct.write_file(&dropin, deny.as_bytes(), 0o644)?;
+    ct.daemon_reload()?;
+    let cursor = ct.journal_cursor();
+    let out = ct.exec_timeout(&["systemctl", "restart", UNIT], Duration::from_secs(60));
+    let status = ct.show(UNIT, "StatusText");
+    let journal = ct.journal_after(UNIT, &cursor, "cat");
+    let degraded = out.ok()
+        && ct.show(UNIT, "ActiveState") == "active"
+        && status.contains("landlock NOT enforced")
+        && journal.contains("SANDBOX DEGRADED");
+    let mut errors = Vec::new();
+    if !degraded {
+        errors.push(format!(
+            "best effort: expected an active unit with StatusText saying \"landlock NOT \
+             enforced\" and SANDBOX DEGRADED in the journal; {out}; StatusText={status:?}\n\
+             {journal}"
+        ));
+    }
+
+    let require = format!("{deny}Environment=TAPPASS_SANDBOX__REQUIRE=true\n");
+    ct.write_file(&dropin, require.as_bytes(), 0o644)?;
+    ct.daemon_reload()?;
+    let cursor = ct.journal_cursor();
+    let out = ct.exec_timeout(&["systemctl", "restart", UNIT], Duration::from_secs(60));
+    let journal = ct.journal_after(UNIT, &cursor, "cat");
+    if out.ok() || !journal.contains("[sandbox] require = true, but landlock is NOT enforced") {
+        errors.push(format!(
+            "require: expected the start to fail with the reason in the journal; {out}\n{journal}"
+        ));
+    }
+
+    ct.remove(&dropin)?;
+    ct.daemon_reload()?;
+    ct.exec(&["systemctl", "reset-failed", UNIT]);
+    let out = ct.exec_timeout(&["systemctl", "restart", UNIT], Duration::from_secs(60));
+    if !out.ok()
+        || !ct
+            .show(UNIT, "StatusText")
+            .contains("landlock fully enforced")
+    {
+        errors.push(format!(
+            "restored unit: expected landlock fully enforced again; {out}; StatusText={:?}",
+            ct.show(UNIT, "StatusText")
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
 }
