@@ -89,7 +89,11 @@ async fn started_as_root_it_runs_as_uid_999_without_capabilities_and_not_dumpabl
     assert_eq!(gw.chat(&key, "gpt-4o-mini", "hi").await.0, 200);
     let db = std::fs::metadata(gw.state_dir.join("tappass.db")).unwrap();
     assert_eq!(db.uid(), 999, "state files belong to the unprivileged uid");
-    assert_eq!(db.mode() & 0o077, 0, "umask 0077: nobody else reads the database");
+    assert_eq!(
+        db.mode() & 0o077,
+        0,
+        "umask 0077: nobody else reads the database"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,16 +31,25 @@ pub struct AgentsArgs {
 pub enum AgentsCommand {
     /// Register an agent; prints its first key (shown once).
     Create {
+        /// The new agent's id: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or
+        /// digit.
         agent_id: String,
+        /// Free text stored with the agent.
         #[arg(long, default_value = "")]
         description: String,
     },
     /// List agents.
     List,
     /// Show an agent and its keys.
-    Get { agent_id: String },
+    Get {
+        /// The agent's id.
+        agent_id: String,
+    },
     /// Disable an agent: its keys stop working.
-    Disable { agent_id: String },
+    Disable {
+        /// The agent's id.
+        agent_id: String,
+    },
     /// Issue, rotate or revoke an agent's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -49,11 +58,24 @@ pub enum AgentsCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Issue an additional key (shown once).
-    Issue { agent_id: String },
+    Issue {
+        /// The agent's id.
+        agent_id: String,
+    },
     /// Replace a key with a new one (shown once); the old key is revoked.
-    Rotate { agent_id: String, key_id: String },
+    Rotate {
+        /// The agent's id.
+        agent_id: String,
+        /// The key's id, as `tappass agents get` lists it.
+        key_id: String,
+    },
     /// Revoke a key.
-    Revoke { agent_id: String, key_id: String },
+    Revoke {
+        /// The agent's id.
+        agent_id: String,
+        /// The key's id, as `tappass agents get` lists it.
+        key_id: String,
+    },
 }
 
 fn admin_key(args: &AgentsArgs) -> Result<String, String> {

@@ -4,6 +4,7 @@ mod agents;
 mod audit;
 mod config_cmd;
 mod doctor;
+pub mod generate;
 mod health_cmd;
 mod sandbox_cmd;
 pub mod serve;
@@ -42,6 +43,16 @@ pub enum Command {
     /// Self-confinement tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Print a shell completion script (bash, zsh or fish) to standard output. The .deb and
+    /// .rpm packages install all three.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: generate::CompletionShell,
+    },
+    /// Print the manual page tappass(1), in roff, to standard output (used by packaging).
+    #[command(hide = true)]
+    Manpage,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +120,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Health(args) => health_cmd::run(args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Sandbox(SandboxCommand::Check(args)) => sandbox_cmd::check(&args),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Manpage => generate::manpage(),
     }
 }
 

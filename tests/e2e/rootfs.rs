@@ -22,6 +22,20 @@ pub const UNITS_INCLUDE: &[&str] = &[
     "libsqlite3-0",
 ];
 
+/// The rootfs the .rpm is installed into: the same, plus Debian's `rpm` (an empty rpm
+/// database, so `rpm -i` needs `--nodeps`: docs/packaging.md).
+pub const RPM_INCLUDE: &[&str] = &[
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "libnss-systemd",
+    "procps",
+    "curl",
+    "ca-certificates",
+    "libsqlite3-0",
+    "rpm",
+];
+
 /// Bumped whenever [`RootfsSpec::build`] changes what it does to the tree (part of the cache key).
 const RECIPE: &str = "minbase-v1: hostname tappass-e2e; apt lists/caches emptied; \
                       systemd-firstboot masked; debootstrap machine-id kept";
@@ -42,6 +56,13 @@ impl RootfsSpec {
         label: "units",
         suite: "bookworm",
         include: UNITS_INCLUDE,
+    };
+
+    /// The rootfs for the .rpm half of `tests/e2e_packages.rs`.
+    pub const RPM: RootfsSpec = RootfsSpec {
+        label: "rpm",
+        suite: "bookworm",
+        include: RPM_INCLUDE,
     };
 
     /// Hex digest over everything that determines the tree's contents.
