@@ -172,12 +172,8 @@ fn collect(sock: &UnixDatagram, seen: &mut Vec<String>, until: impl Fn(&[String]
     }
 }
 
-fn count(seen: &[String], line: &str) -> usize {
-    seen.iter().filter(|m| m.lines().any(|l| l == line)).count()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn speaks_sd_notify_ready_status_watchdog_reloading_and_stopping() {
+/// A `NOTIFY_SOCKET` to hand the daemon, in a directory that lives as long as the first value.
+fn notify_socket() -> (tempfile::TempDir, std::path::PathBuf, UnixDatagram) {
     let dir = common::tempdir();
     let path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&path).unwrap();
@@ -185,6 +181,16 @@ async fn speaks_sd_notify_ready_status_watchdog_reloading_and_stopping() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
+    (dir, path, sock)
+}
+
+fn count(seen: &[String], line: &str) -> usize {
+    seen.iter().filter(|m| m.lines().any(|l| l == line)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaks_sd_notify_ready_status_watchdog_reloading_and_stopping() {
+    let (_dir, path, sock) = notify_socket();
 
     let upstream = Upstream::start(&[]);
     let opts = GatewayOpts::new(Db::Sqlite, &upstream)
@@ -237,12 +243,7 @@ async fn speaks_sd_notify_ready_status_watchdog_reloading_and_stopping() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_is_down_keeps_it_up_and_says_so_in_status() {
-    let dir = common::tempdir();
-    let path = dir.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&path).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
+    let (_dir, path, sock) = notify_socket();
     let upstream = Upstream::start(&[]);
     // Nothing listens on port 1.
     let mut opts = GatewayOpts::new(

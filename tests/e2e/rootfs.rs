@@ -22,20 +22,6 @@ pub const UNITS_INCLUDE: &[&str] = &[
     "libsqlite3-0",
 ];
 
-/// The rootfs the .rpm is installed into: the same, plus Debian's `rpm` (an empty rpm
-/// database, so `rpm -i` needs `--nodeps`: docs/packaging.md).
-pub const RPM_INCLUDE: &[&str] = &[
-    "systemd",
-    "systemd-sysv",
-    "dbus",
-    "libnss-systemd",
-    "procps",
-    "curl",
-    "ca-certificates",
-    "libsqlite3-0",
-    "rpm",
-];
-
 /// Bumped whenever [`RootfsSpec::build`] changes what it does to the tree (part of the cache key).
 const RECIPE: &str = "minbase-v1: hostname tappass-e2e; apt lists/caches emptied; \
                       systemd-firstboot masked; debootstrap machine-id kept";
@@ -48,6 +34,8 @@ pub struct RootfsSpec {
     pub label: &'static str,
     pub suite: &'static str,
     pub include: &'static [&'static str],
+    /// More packages on top of `include` (e.g. `rpm`).
+    pub extra: &'static [&'static str],
 }
 
 impl RootfsSpec {
@@ -56,21 +44,29 @@ impl RootfsSpec {
         label: "units",
         suite: "bookworm",
         include: UNITS_INCLUDE,
+        extra: &[],
     };
 
-    /// The rootfs for the .rpm half of `tests/e2e_packages.rs`.
+    /// The rootfs for the .rpm half of `tests/e2e_packages.rs`: the same plus Debian's `rpm`
+    /// (an empty rpm database, so `rpm -i` needs `--nodeps`: docs/packaging.md).
     pub const RPM: RootfsSpec = RootfsSpec {
         label: "rpm",
         suite: "bookworm",
-        include: RPM_INCLUDE,
+        include: UNITS_INCLUDE,
+        extra: &["rpm"],
     };
+
+    /// Every package to include: `include` then `extra`.
+    pub fn packages(&self) -> Vec<&'static str> {
+        self.include.iter().chain(self.extra).copied().collect()
+    }
 
     /// Hex digest over everything that determines the tree's contents.
     pub fn key(&self) -> String {
         let mut h = Sha256::new();
         h.update(self.suite.as_bytes());
         h.update(b"\0");
-        for p in self.include {
+        for p in self.packages() {
             h.update(p.as_bytes());
             h.update(b",");
         }
@@ -124,7 +120,7 @@ impl RootfsSpec {
             "building rootfs: debootstrap --variant=minbase {} from {mirror} (include: {}); \
              log: {}",
             self.suite,
-            self.include.join(","),
+            self.packages().join(","),
             log.display()
         ));
         let t = Instant::now();
@@ -133,7 +129,7 @@ impl RootfsSpec {
             .arg("1200")
             .arg(super::which("debootstrap").unwrap_or_else(|| "debootstrap".into()))
             .arg("--variant=minbase")
-            .arg(format!("--include={}", self.include.join(",")))
+            .arg(format!("--include={}", self.packages().join(",")))
             .arg(self.suite)
             .arg(&root)
             .arg(&mirror)
