@@ -322,16 +322,25 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .ok_or(())
 }
 
+/// Runs `tappass ARGS` with extra environment; its exit code and standard output.
+fn tappass(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_command_exits_0_ready_1_not_ready_2_not_answering() {
     let upstream = Upstream::start(&[]);
     let gw = Gateway::start(GatewayOpts::new(Db::Sqlite, &upstream)).await;
-    let out = Command::new(bin())
-        .args(["health", "--url", &gw.url])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = tappass(&["health", "--url", &gw.url], &[]);
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("ready") && text.contains("database ok"),
         "{text}"
@@ -345,12 +354,8 @@ async fn health_command_exits_0_ready_1_not_ready_2_not_answering() {
     .env("TAPPASS_DATABASE__CONNECT_TIMEOUT_SECS", "1");
     opts.wait_ready = false;
     let down = Gateway::start(opts).await;
-    let out = Command::new(bin())
-        .args(["health", "--url", &down.url])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = tappass(&["health", "--url", &down.url], &[]);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("NOT ready (HTTP 503)") && text.contains("database unavailable"),
         "{text}"
@@ -358,12 +363,9 @@ async fn health_command_exits_0_ready_1_not_ready_2_not_answering() {
 
     // Nobody listening: 2, with a hint.
     let port = common::free_port();
-    let out = Command::new(bin())
-        .args(["health", "--url", &format!("http://127.0.0.1:{port}")])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    let nobody = format!("http://127.0.0.1:{port}");
+    let (code, text) = tappass(&["health", "--url", &nobody], &[]);
+    assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("not answering") && text.contains("systemctl status tappass"),
         "{text}"
@@ -374,15 +376,15 @@ async fn health_command_exits_0_ready_1_not_ready_2_not_answering() {
 async fn doctor_reports_config_database_kernel_and_the_daemons_sandbox() {
     let upstream = Upstream::start(&[]);
     let gw = Gateway::start(GatewayOpts::new(Db::Sqlite, &upstream)).await;
-    let out = Command::new(bin())
-        .args(["doctor", "--state-dir"])
-        .arg(&gw.state_dir)
-        .env("TAPPASS_SERVER__LISTEN", format!("127.0.0.1:{}", gw.port))
-        .env("TAPPASS_ADMIN_API_KEY", &gw.admin_key)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let listen = format!("127.0.0.1:{}", gw.port);
+    let (code, text) = tappass(
+        &["doctor", "--state-dir", gw.state_dir.to_str().unwrap()],
+        &[
+            ("TAPPASS_SERVER__LISTEN", &listen),
+            ("TAPPASS_ADMIN_API_KEY", &gw.admin_key),
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
     for line in [
         "ok    configuration",
         "ok    state dir",
@@ -397,16 +399,11 @@ async fn doctor_reports_config_database_kernel_and_the_daemons_sandbox() {
     drop(gw);
     // With the daemon gone, the doctor says so and fails.
     let dir = common::tempdir();
-    let out = Command::new(bin())
-        .args(["doctor", "--state-dir"])
-        .arg(dir.path())
-        .env(
-            "TAPPASS_SERVER__LISTEN",
-            format!("127.0.0.1:{}", common::free_port()),
-        )
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let nobody = format!("127.0.0.1:{}", common::free_port());
+    let (code, text) = tappass(
+        &["doctor", "--state-dir", dir.path().to_str().unwrap()],
+        &[("TAPPASS_SERVER__LISTEN", &nobody)],
+    );
+    assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("FAIL  daemon"), "{text}");
 }

@@ -130,9 +130,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?;
-        let ready = client.get(format!("{base}/health/ready")).send().await?;
-        let ready_status = ready.status();
-        let ready: serde_json::Value = ready.json().await.unwrap_or_default();
+        let (ready_status, ready) = super::health_cmd::probe_ready(&client, &base).await?;
         let mut req = client.get(format!("{base}/health"));
         if let Some(k) = &admin_key {
             req = req.bearer_auth(k);

@@ -32,6 +32,16 @@ pub fn base_url(listen: std::net::SocketAddr) -> String {
     format!("http://{ip}:{}", listen.port())
 }
 
+/// `GET <base>/health/ready`: the status and the body (`{"status", "checks"}`).
+pub async fn probe_ready(
+    client: &reqwest::Client,
+    base: &str,
+) -> Result<(reqwest::StatusCode, serde_json::Value), reqwest::Error> {
+    let resp = client.get(format!("{base}/health/ready")).send().await?;
+    let status = resp.status();
+    Ok((status, resp.json().await.unwrap_or_default()))
+}
+
 pub fn run(args: HealthArgs) -> ExitCode {
     let base = match args.url {
         Some(u) => u.trim_end_matches('/').to_owned(),
@@ -48,10 +58,7 @@ pub fn run(args: HealthArgs) -> ExitCode {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(args.timeout))
             .build()?;
-        let resp = client.get(&url).send().await?;
-        let status = resp.status();
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        Ok::<_, reqwest::Error>((status, body))
+        probe_ready(&client, &base).await
     });
     match result {
         Ok((status, body)) => {

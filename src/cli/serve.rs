@@ -67,6 +67,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let host = Host {
         source: (config.source_file.clone(), overrides),
+        state_dir,
         activated,
         sandbox,
     };
@@ -91,6 +92,8 @@ fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
 struct Host {
     /// Where the configuration came from, for reloads.
     source: (Option<std::path::PathBuf>, crate::config::Overrides),
+    /// Absolute; created (0700, owned by the uid we run as) by the sandbox set-up.
+    state_dir: std::path::PathBuf,
     /// The socket systemd passed, if any.
     activated: Option<std::net::TcpListener>,
     sandbox: crate::host::sandbox::Report,
@@ -196,11 +199,8 @@ fn build_limiter(config: &Config) -> anyhow::Result<Arc<dyn Limiter>> {
 
 async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
     let source = host.source;
+    let state_dir = host.state_dir;
     let started = Instant::now();
-    let state_dir = absolute(&config.state_dir())?;
-    create_private_dir(&state_dir).map_err(|e| {
-        anyhow::anyhow!("cannot create state directory {}: {e}", state_dir.display())
-    })?;
     let store = Store::connect_lazy(&store_options(&config)?)?;
 
     let admin_key = secrets::admin_key();

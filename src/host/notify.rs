@@ -19,11 +19,6 @@ fn send(states: &[NotifyState]) {
     }
 }
 
-/// Whether systemd listens for notifications.
-pub fn enabled() -> bool {
-    std::env::var_os("NOTIFY_SOCKET").is_some()
-}
-
 /// READY=1 with a status line.
 pub fn ready(status: &str) {
     send(&[NotifyState::Ready, NotifyState::Status(status)]);
