@@ -1,12 +1,21 @@
-# Developer entry points. `make test` sets up the Python SDK venv (tests/sdk_python.rs) first.
+# Developer entry points. `make test` checks its prerequisites (tests/prereqs.sh names what is
+# missing and how to install it), sets up the Python SDK venv (tests/sdk_python.rs), then runs
+# every test target. FEATURES passes cargo feature flags: CI runs the suite twice, once with the
+# default features (SQLite compiled in) and once with PKG_FEATURES, the packages' build.
 PYTHON ?= python3
 VENV   := .venv
 REQS   := tests/sdk/requirements.txt
 STAMP  := $(VENV)/.requirements.stamp
+FEATURES ?=
+# The .deb/.rpm link the system libsqlite3 (Cargo.toml, feature system-sqlite).
+PKG_FEATURES := --no-default-features --features system-sqlite
 
-.PHONY: venv test fmt lint
+.PHONY: prereqs venv test fmt lint
 
-venv:
+prereqs:
+	@PYTHON=$(PYTHON) sh tests/prereqs.sh $(FEATURES)
+
+venv: prereqs
 	@set -e; \
 	if $(VENV)/bin/python -c "import openai, anthropic, pytest" 2>/dev/null && cmp -s $(REQS) $(STAMP); then \
 		echo "$(VENV) is up to date"; \
@@ -16,8 +25,8 @@ venv:
 		cp $(REQS) $(STAMP); \
 	fi
 
-test: venv
-	cargo test --all-targets
+test: prereqs venv
+	cargo test --all-targets $(FEATURES)
 
 fmt:
 	cargo fmt --all
@@ -26,11 +35,12 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 
 # --- Packages ---------------------------------------------------------------------------------
-# `make deb` / `make rpm` build the release binary, generate the man page, completions and
-# changelog into target/assets/ (not committed), and package with cargo-deb / cargo-generate-rpm
-# (`cargo install cargo-deb cargo-generate-rpm --locked`; metadata in Cargo.toml). The packages
-# land in <cargo target dir>/debian/tappass_<version>_amd64.deb and
-# <cargo target dir>/generate-rpm/tappass-<version>-1.x86_64.rpm; the target dir honours
+# `make deb` / `make rpm` build the release binary (feature system-sqlite), generate the man
+# page, completions and changelog into target/assets/ (not committed), and package with
+# cargo-deb (`cargo install cargo-deb --locked`; metadata in Cargo.toml) and rpmbuild (Debian's
+# package rpm; rpm/tappass.spec). The packages land in
+# <cargo target dir>/debian/tappass_<version>_amd64.deb and
+# <cargo target dir>/rpm/tappass-<version>-1.x86_64.rpm; the target dir honours
 # CARGO_TARGET_DIR. PKG_VERSION=X.Y.Z overrides the version (e.g. an upgrade test) without
 # editing Cargo.toml. `make lint-packages` runs lintian and rpmlint on them and prints sizes.
 CARGO   ?= cargo
@@ -45,7 +55,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 WITH_SDE = $(if $(SOURCE_DATE_EPOCH),SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH))
 BIN  = $(TARGET_DIR)/release/tappass
 DEB  = $(TARGET_DIR)/debian/tappass_$(PKG_VERSION)_amd64.deb
-RPM  = $(TARGET_DIR)/generate-rpm/tappass-$(PKG_VERSION)-1.x86_64.rpm
+RPM  = $(TARGET_DIR)/rpm/tappass-$(PKG_VERSION)-1.x86_64.rpm
 
 # What the binary links, as Cargo.toml's package dependencies declare it (checked below).
 EXPECTED_LIBS  := ld-linux-x86-64.so.2 libc.so.6 libgcc_s.so.1 libm.so.6 libsqlite3.so.0
@@ -54,7 +64,7 @@ EXPECTED_GLIBC := GLIBC_2.34
 .PHONY: release package-assets deb rpm lint-packages e2e-packages
 
 release:
-	$(CARGO) build --release --locked --bin tappass
+	$(CARGO) build --release --locked --bin tappass $(PKG_FEATURES)
 
 # The stripped binary, tappass(1), completions, the Debian changelog (with an entry for
 # PKG_VERSION when it differs from the crate's version), all generated from the built binary.
@@ -100,28 +110,41 @@ deb: package-assets
 	done; \
 	[ $$rc = 0 ]; ls -l $(DEB)
 
+# rpmbuild works in a throwaway top directory; the date of the spec's %changelog entry and the
+# file times come from SOURCE_DATE_EPOCH (reproducible), the build host is a fixed name, the
+# payload is zstd level 19 as Fedora compresses its own packages.
 rpm: package-assets
-	$(WITH_SDE) $(CARGO) generate-rpm --set-metadata 'version = "$(PKG_VERSION)"' --output $(RPM)
+	@set -e; top=$(TARGET_DIR)/rpmbuild; rm -rf $$top; mkdir -p $$top $(dir $(RPM)); \
+	sde=$(or $(SOURCE_DATE_EPOCH),$$(date +%s)); \
+	SOURCE_DATE_EPOCH=$$sde rpmbuild -bb --quiet \
+		--define "_topdir $$top" \
+		--define "_rpmdir $$top/out" \
+		--define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+		--define "_buildhost tappass-build" \
+		--define "_binary_payload w19.zstdio" \
+		--define "use_source_date_epoch_as_buildtime 1" \
+		--define "clamp_mtime_to_source_date_epoch 1" \
+		--define "pkg_version $(PKG_VERSION)" \
+		--define "srcdir $(CURDIR)" \
+		--define "assets $(CURDIR)/$(ASSETS)" \
+		--define "changelog_date $$(LC_ALL=C date -u -d @$$sde '+%a %b %d %Y')" \
+		rpm/tappass.spec; \
+	mv $$top/out/$(notdir $(RPM)) $(RPM); rm -rf $$top
 	@ls -l $(RPM)
 
 # Run after `make deb rpm` (same PKG_VERSION). Prints the whole lintian (with info and pedantic
 # tags) and rpmlint output; fails on any lintian error or warning, and on any rpmlint error or
-# warning except the two every cargo-generate-rpm package has (no buildhost and no changelog in
-# its header: the rpm crate writes neither) and the ones listed below.
-# Besides those two, rpmlint 2.4 (Debian 12) reports, and CI accepts:
-#   no-signature        the package is unsigned (cargo generate-rpm signs only with
-#                       --signing-key, a release secret CI does not have);
-#   no-packager-tag, no-group-tag   cargo-generate-rpm cannot set Packager or Group;
-#   no-url-tag          the project has no public URL yet (set `url` in
-#                       [package.metadata.generate-rpm] when it has one);
+# warning except the ones listed below, each caused by the environment, not by the package:
+#   no-signature        the package is unsigned: signing needs the release key, a secret CI does
+#                       not have (rpmsign --addsign with it, on the release machine);
 #   invalid-license     Debian's rpmlint ships an empty ValidLicenses list (Apache-2.0 is a valid
 #                       SPDX identifier; Fedora's rpmlint configuration accepts it);
 #   manpage-not-compressed  Debian's rpmlint defaults to openSUSE's .bz2; Fedora uses gzip;
 #   no-manual-page-for-binary   an rpmlint 2.4 bug: it records man page sections instead of
 #                       names, so every binary lacks a page (tappass.1.gz is there);
 #   only-non-binary-in-usr-lib  units and the preset are text files in /usr/lib/systemd, which
-#                       rpmlint's default UsrLibBinaryException does not list.
-RPMLINT_EXPECTED := no-buildhost-tag|no-changelogname-tag|no-signature|no-packager-tag|no-group-tag|no-url-tag|invalid-license|manpage-not-compressed|no-manual-page-for-binary|only-non-binary-in-usr-lib
+#                       the default UsrLibBinaryException of Debian's rpmlint does not list.
+RPMLINT_EXPECTED := no-signature|invalid-license|manpage-not-compressed|no-manual-page-for-binary|only-non-binary-in-usr-lib
 lint-packages:
 	@set -e; \
 	for f in $(DEB) $(RPM); do [ -f "$$f" ] || { echo "$$f missing: run make deb rpm first" >&2; exit 1; }; done; \

@@ -8,11 +8,4 @@ if [ "$1" -ge 1 ]; then
     systemctl try-restart tappass.service >/dev/null 2>&1 || :
 fi
 
-# Erase: cargo-generate-rpm cannot make the package own its directories, so rpm leaves them
-# behind; remove the ones that are empty now (an edited tappass.toml stays as tappass.toml.rpmsave,
-# and with it /etc/tappass).
-if [ "$1" -eq 0 ]; then
-    rmdir /usr/share/doc/tappass/examples /usr/share/doc/tappass \
-        /etc/tappass/policies /etc/tappass >/dev/null 2>&1 || :
-fi
 exit 0

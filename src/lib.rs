@@ -15,10 +15,20 @@
 //! - `policy/` — Rego (regorus) or OPA, decision cache.
 //! - `secrets/` — systemd credentials, config, environment.
 //! - `config/` — TOML schema, `TAPPASS_*` overrides, validation with line numbers.
-//! - `host/` — logging (and, later, sd_notify and the sandbox).
+//! - `host/` — logging, sd_notify, socket activation, the self-confinement sandbox.
 //! - `cli/` — one file per subcommand.
 //!
 //! See ARCHITECTURE.md for the codemap and the invariants.
+
+// Exactly one SQLite: both features together would compile SQLite in (sqlx's bundled build wins)
+// while the package claims to use the system library.
+#[cfg(all(feature = "bundled-sqlite", feature = "system-sqlite"))]
+compile_error!(
+    "features `bundled-sqlite` (the default) and `system-sqlite` exclude each other: \
+     build the packages with `--no-default-features --features system-sqlite`"
+);
+#[cfg(not(any(feature = "bundled-sqlite", feature = "system-sqlite")))]
+compile_error!("choose a SQLite: feature `bundled-sqlite` (the default) or `system-sqlite`");
 
 pub mod audit;
 pub mod cli;

@@ -289,6 +289,26 @@ fn rpm_scriptlets_preset_enable_and_erase() {
         ensure(out.ok(), || format!("rpm -i failed: {out}"))?;
         let q = ct.exec(&["rpm", "-q", "tappass"]);
         ensure(q.ok(), || format!("rpm -q: {q}"))?;
+        // The metadata rpmlint asks for, and the package owns its directories.
+        let info = ct.exec(&["rpm", "-qi", "tappass"]);
+        for field in [
+            "Packager    : TapPass <team@tappass.invalid>",
+            "URL         : https://tappass.invalid/",
+        ] {
+            ensure(info.stdout.contains(field), || {
+                format!("rpm -qi lacks {field:?}: {info}")
+            })?;
+        }
+        for dir in [
+            "/etc/tappass",
+            "/etc/tappass/policies",
+            "/usr/share/doc/tappass",
+        ] {
+            let owner = ct.exec(&["rpm", "-qf", "--qf", "%{NAME}", dir]);
+            ensure(owner.trimmed() == "tappass", || {
+                format!("{dir} is not owned by the package: {owner}")
+            })?;
+        }
         for unit in [UNIT, TIMER] {
             let enabled = ct.systemctl(&["is-enabled", unit]);
             ensure(enabled.trimmed() == "enabled", || {
@@ -323,8 +343,15 @@ fn rpm_scriptlets_preset_enable_and_erase() {
         ensure(enabled.trimmed() != "enabled", || {
             format!("still enabled after erase: {enabled}")
         })?;
-        let t = ct.exec(&["test", "-e", "/usr/lib/systemd/system/tappass.service"]);
-        ensure(!t.ok(), || "the unit file is still there".into())
+        for path in [
+            "/usr/lib/systemd/system/tappass.service",
+            "/etc/tappass",
+            "/usr/share/doc/tappass",
+        ] {
+            let t = ct.exec(&["test", "-e", path]);
+            ensure(!t.ok(), || format!("{path} is still there after erase"))?;
+        }
+        Ok(())
     });
     ct.shutdown();
 }

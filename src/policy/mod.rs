@@ -28,6 +28,8 @@ pub use opa::OpaEngine;
 pub use rego::RegoEngine;
 
 #[cfg(test)]
+mod builtins_tests;
+#[cfg(test)]
 mod tests;
 
 /// The rule every policy must define, as a Rego reference.

@@ -10,6 +10,7 @@
 
 mod agents;
 mod audit;
+mod migrations;
 mod supervisor;
 
 use std::time::Duration;
@@ -150,14 +151,10 @@ impl Store {
 
     /// Applies pending migrations (idempotent; sqlx takes a lock on PostgreSQL).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
-        }
+        migrations::migrator(self.backend)
+            .await?
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -20,8 +20,8 @@ use super::{secs, wait_for};
 /// Default time limit for one command inside the container.
 pub const CMD_TIMEOUT: Duration = Duration::from_secs(120);
 
-const CT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const NAME_PREFIX: &str = "tappass-e2e";
+pub(super) const CT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(super) const NAME_PREFIX: &str = "tappass-e2e";
 /// Allowed in the container on top of nspawn's default system call filter.
 pub const LANDLOCK_SYSCALLS: &[&str] = &[
     "landlock_create_ruleset",
@@ -129,7 +129,7 @@ pub struct Container {
     torn_down: bool,
 }
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+pub(super) static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Parent directory of the per-run rootfs copies: `$TAPPASS_E2E_WORK`, else
 /// `$TMPDIR/tappass-e2e`.
@@ -533,26 +533,29 @@ umask 077; cat > "$t"; chmod "$2" "$t"; chown 0:0 "$t"; mv -f "$t" "$1""#;
             }
         }
         let took = t.elapsed();
-        for cg in &self.cgroups {
-            remove_cgroup_tree(cg);
-        }
-        let _ = std::fs::remove_dir(Path::new("/run/systemd/nspawn/propagate").join(&self.name));
-        if self.keep_root {
-            super::log(format!(
-                "keeping {} (TAPPASS_E2E_KEEP=1)",
-                self.work.display()
-            ));
-        } else if is_mounted_below(&self.work) {
-            super::log(format!(
-                "not removing {}: something is still mounted below it",
-                self.work.display()
-            ));
-        } else {
-            let t = Instant::now();
-            let _ = std::fs::remove_dir_all(&self.work);
-            super::log(format!("removed {} in {}", self.work.display(), secs(t)));
-        }
+        remove_run(&self.name, &self.work, &self.cgroups, self.keep_root);
         took
+    }
+}
+
+/// Removes what one run left on the host: its cgroups, nspawn's propagation directory and its
+/// rootfs copy — unless `keep` (`TAPPASS_E2E_KEEP=1`) or something is still mounted below it.
+pub(super) fn remove_run(name: &str, work: &Path, cgroups: &[PathBuf], keep: bool) {
+    for cg in cgroups {
+        remove_cgroup_tree(cg);
+    }
+    let _ = std::fs::remove_dir(Path::new("/run/systemd/nspawn/propagate").join(name));
+    if keep {
+        super::log(format!("keeping {} (TAPPASS_E2E_KEEP=1)", work.display()));
+    } else if is_mounted_below(work) {
+        super::log(format!(
+            "not removing {}: something is still mounted below it",
+            work.display()
+        ));
+    } else {
+        let t = Instant::now();
+        let _ = std::fs::remove_dir_all(work);
+        super::log(format!("removed {} in {}", work.display(), secs(t)));
     }
 }
 
@@ -640,7 +643,7 @@ pub fn run(cmd: &mut Command, label: &str, input: Input<'_>, timeout: Duration) 
     }
 }
 
-fn failed(label: &str, why: String) -> Out {
+pub(super) fn failed(label: &str, why: String) -> Out {
     Out {
         cmd: label.to_string(),
         code: None,
@@ -662,7 +665,7 @@ fn reader(mut r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 // ---- host helpers ----------------------------------------------------------------------------
 
-fn host_is_systemd() -> bool {
+pub(super) fn host_is_systemd() -> bool {
     Path::new("/run/systemd/system").is_dir()
         && std::fs::read_to_string("/proc/1/comm").is_ok_and(|c| c.trim() == "systemd")
 }
@@ -702,7 +705,7 @@ fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
     dirs
 }
 
-fn make_cgroups(name: &str) -> Result<Vec<PathBuf>, String> {
+pub(super) fn make_cgroups(name: &str) -> Result<Vec<PathBuf>, String> {
     let dirs = cgroup_dirs(name);
     for d in &dirs {
         std::fs::create_dir_all(d)
@@ -776,7 +779,7 @@ fn in_use(dir: &Path) -> bool {
 
 /// Removes rootfs copies and cgroups left by test processes that died without cleaning up
 /// (killed by a timeout): their pid is part of the machine name.
-fn sweep_stale() {
+pub(super) fn sweep_stale() {
     let Ok(entries) = std::fs::read_dir(work_dir()) else {
         return;
     };

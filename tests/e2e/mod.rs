@@ -22,6 +22,7 @@
 
 #![allow(dead_code)]
 
+pub mod chroot;
 pub mod container;
 pub mod rootfs;
 pub mod tappass;
@@ -29,6 +30,7 @@ pub mod tappass;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // each test crate uses a part of the harness
 pub use container::{BootOptions, Out};
 pub use rootfs::RootfsSpec;
 

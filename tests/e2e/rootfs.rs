@@ -22,6 +22,11 @@ pub const UNITS_INCLUDE: &[&str] = &[
     "libsqlite3-0",
 ];
 
+/// The rootfs of tests/e2e_fresh_build.rs: exactly what README.md's "On a fresh machine" tells a
+/// new user to install (the Rust toolchain is bind-mounted from the host). A test checks that
+/// README's `apt install` line names these packages.
+pub const FRESH_INCLUDE: &[&str] = &["build-essential", "pkg-config", "python3-venv"];
+
 /// Bumped whenever [`RootfsSpec::build`] changes what it does to the tree (part of the cache key).
 const RECIPE: &str = "minbase-v1: hostname tappass-e2e; apt lists/caches emptied; \
                       systemd-firstboot masked; debootstrap machine-id kept";
@@ -54,6 +59,14 @@ impl RootfsSpec {
         suite: "bookworm",
         include: UNITS_INCLUDE,
         extra: &["rpm"],
+    };
+
+    /// A bare machine for building from source (not booted: no systemd in it).
+    pub const FRESH: RootfsSpec = RootfsSpec {
+        label: "fresh",
+        suite: "bookworm",
+        include: FRESH_INCLUDE,
+        extra: &[],
     };
 
     /// Every package to include: `include` then `extra`.
