@@ -120,7 +120,8 @@ async fn actions_mask_redact_block_and_log() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_modes_and_locks() {
-    let (upstream, gw, key) = start("[flags]\nlocked = \"secrets=redact\"\n").await;
+    let (upstream, gw, key) =
+        start("[flags]\nlocked = \"secrets=redact\"\ngrant = \"mode, pii\"\n").await;
     let pii = msg("my mail is carol@example.org");
     // pii=block
     let (status, _, body) = gw
@@ -447,7 +448,8 @@ async fn budget_exhaustion_is_402() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_redaction_of_an_entity_split_across_chunks() {
-    let (_upstream, gw, key) = start("").await;
+    // `pii=flag` loosens the standard preset's masking: granted here, as an operator would.
+    let (_upstream, gw, key) = start("[flags]\ngrant = \"pii\"\n").await;
     for (path, body) in [
         (
             "/v1/chat/completions",

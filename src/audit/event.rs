@@ -118,6 +118,7 @@ pub mod types {
     pub const AUTH_FAILED: &str = "auth_failed";
     pub const AGENT_REGISTERED: &str = "agent_registered";
     pub const AGENT_DISABLED: &str = "agent_disabled";
+    pub const AGENT_UPDATED: &str = "agent_updated";
     pub const KEY_ISSUED: &str = "key_issued";
     pub const KEY_ROTATED: &str = "key_rotated";
     pub const KEY_REVOKED: &str = "key_revoked";

@@ -37,6 +37,19 @@ pub enum AgentsCommand {
         /// Free text stored with the agent.
         #[arg(long, default_value = "")]
         description: String,
+        /// Flags the agent may loosen below the server's values (mode, pii, secrets, email,
+        /// budget, tools, files); repeat or separate with commas. Default: none.
+        #[arg(long = "grant", value_name = "FLAG", value_delimiter = ',')]
+        grants: Vec<String>,
+    },
+    /// Set the flags an agent may loosen (replaces its list; none takes every grant back).
+    Grant {
+        /// The agent's id.
+        agent_id: String,
+        /// Flag names (mode, pii, secrets, email, budget, tools, files), space- or
+        /// comma-separated.
+        #[arg(value_name = "FLAG", value_delimiter = ',')]
+        flags: Vec<String>,
     },
     /// List agents.
     List,
@@ -53,6 +66,29 @@ pub enum AgentsCommand {
     /// Issue, rotate or revoke an agent's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Create, rotate or revoke control-plane (admin, auditor) keys.
+    #[command(subcommand, name = "control-keys")]
+    ControlKeys(ControlKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlKeysCommand {
+    /// Create a control-plane key (shown once).
+    Create {
+        /// `admin` or `auditor`.
+        #[arg(long)]
+        role: String,
+    },
+    /// Replace a control-plane key with a new one of the same role (shown once).
+    Rotate {
+        /// The key's id.
+        key_id: String,
+    },
+    /// Revoke a control-plane key (refused for the last admin key: rotate it instead).
+    Revoke {
+        /// The key's id.
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,10 +152,31 @@ pub fn run(args: AgentsArgs) -> ExitCode {
         AgentsCommand::Create {
             agent_id,
             description,
+            grants,
         } => (
             reqwest::Method::POST,
             "/admin/agents".to_string(),
-            Some(json!({"agent_id": agent_id, "description": description})),
+            Some(json!({"agent_id": agent_id, "description": description, "flag_grants": grants})),
+        ),
+        AgentsCommand::Grant { agent_id, flags } => (
+            reqwest::Method::PATCH,
+            format!("/admin/agents/{agent_id}"),
+            Some(json!({ "flag_grants": flags })),
+        ),
+        AgentsCommand::ControlKeys(ControlKeysCommand::Create { role }) => (
+            reqwest::Method::POST,
+            "/admin/keys".to_string(),
+            Some(json!({ "role": role })),
+        ),
+        AgentsCommand::ControlKeys(ControlKeysCommand::Rotate { key_id }) => (
+            reqwest::Method::POST,
+            format!("/admin/keys/{key_id}/rotate"),
+            None,
+        ),
+        AgentsCommand::ControlKeys(ControlKeysCommand::Revoke { key_id }) => (
+            reqwest::Method::POST,
+            format!("/admin/keys/{key_id}/revoke"),
+            None,
         ),
         AgentsCommand::List => (reqwest::Method::GET, "/admin/agents".into(), None),
         AgentsCommand::Get { agent_id } => (

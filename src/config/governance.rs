@@ -94,8 +94,12 @@ pub struct FlagsConfig {
     /// Defaults for flags the request does not set, e.g. `"mode=enforce, budget=standard"`.
     /// (`pii` and `secrets` default to the detect steps' actions.)
     pub defaults: String,
-    /// Flags a request may tighten but never loosen, e.g. `"mode=enforce, pii=mask"`.
+    /// Values a request may tighten but never loosen, even when granted, e.g.
+    /// `"mode=enforce, pii=mask"`. (Every flag is already locked at its default unless granted.)
     pub locked: String,
+    /// Flags any agent may loosen below the server's value, e.g. `"mode, pii"`. Default none:
+    /// a request can only tighten. Per-agent grants are the agent's `flag_grants`.
+    pub grant: String,
 }
 
 /// `[limits]`: fixed-window rate limits. Unset = unlimited.

@@ -143,6 +143,9 @@ pub struct ServerConfig {
     pub metrics_public: bool,
     /// Seconds to let in-flight requests finish after SIGTERM. Default 30.
     pub shutdown_grace_secs: u64,
+    /// Seconds a client has to send a request's head, from connecting or from its previous
+    /// answer (closes slowloris and idle keep-alive connections), 1 ..= 300. Default 30.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -153,6 +156,7 @@ impl Default for ServerConfig {
             mock_provider: true,
             metrics_public: false,
             shutdown_grace_secs: 30,
+            header_timeout_secs: 30,
         }
     }
 }

@@ -245,7 +245,7 @@ fn unknown_key_with_line() {
     assert_eq!(
         rest,
         ":5: unknown key `listn` in [server] (expected one of: listen, max_body_bytes, \
-         mock_provider, metrics_public, shutdown_grace_secs)",
+         mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs)",
         "{msg}"
     );
 }
@@ -577,7 +577,7 @@ fn unknown_env_key_names_variable() {
     assert_eq!(
         env_err(&[("TAPPASS_SERVER__LISTN", "127.0.0.1:1")]),
         "environment TAPPASS_SERVER__LISTN: unknown key `listn` in [server] (expected one of: \
-         listen, max_body_bytes, mock_provider, metrics_public, shutdown_grace_secs)"
+         listen, max_body_bytes, mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs)"
     );
     let msg = env_err(&[("TAPPASS_DATABSE__URL", "sqlite:x.db")]);
     assert!(
@@ -1030,4 +1030,36 @@ fn documented_example_loads() {
     ] {
         assert!(doc.contains(&format!("`{var}`")), "{var} not documented");
     }
+}
+
+/// Secure by default: with no file and with the packaged `tappass.toml`, a request can only
+/// tighten its flags (the review's `mode=observe` / `pii=off`).
+#[test]
+fn built_in_and_packaged_configs_grant_no_loosening() {
+    use crate::governance::flags::{self, Grants, Mode, PiiAction};
+    use crate::governance::Governance;
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/tappass.toml");
+    let configs = [
+        load_from(None, &[], &Overrides::default()).unwrap(),
+        load_from(Some(&packaged), &[], &Overrides::default()).unwrap(),
+    ];
+    for c in configs {
+        let gov = Governance::from_config(&c.governance);
+        assert_eq!(gov.grants, Grants::NONE);
+        let loosen = flags::parse("mode=observe, pii=off, secrets=flag, tools=log").unwrap();
+        let (f, ignored) = gov.flags_for(&loosen, Grants::NONE);
+        assert_eq!((f.mode, f.pii), (Mode::Enforce, PiiAction::Mask));
+        assert_eq!(ignored, vec!["mode", "pii", "secrets"]);
+    }
+}
+
+#[test]
+fn flag_grants_are_validated() {
+    let f = TempFile::new("[flags]\ngrant = \"mode, colour\"\n");
+    let err = load_from(Some(f.path()), &[], &Overrides::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("flags.grant") && text.contains("colour"),
+        "{text}"
+    );
 }

@@ -304,6 +304,13 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         1,
         MAX_BODY_BYTES_LIMIT,
     )?;
+    check_range(
+        prov,
+        &["server", "header_timeout_secs"],
+        server.header_timeout_secs,
+        1,
+        300,
+    )?;
     if server.metrics_public && !listen.ip().to_canonical().is_loopback() {
         return Err(prov.invalid(
             &["server", "metrics_public"],
@@ -558,6 +565,9 @@ fn validate_governance(
             }
             Ok(_) => {}
         }
+    }
+    if let Err(e) = crate::governance::flags::Grants::parse_list(&g.flags.grant) {
+        return Err(prov.invalid(&["flags", "grant"], e));
     }
     check_range(
         prov,

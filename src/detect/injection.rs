@@ -130,7 +130,16 @@ impl InjectionReport {
     }
 }
 
+/// Scores `text` read through its normalised view (`normalize.rs`); signal offsets are the
+/// original text's.
 pub fn detect_injection(text: &str) -> InjectionReport {
+    let view = super::normalize::View::new(text);
+    let mut report = detect_injection_in_view(view.text());
+    report.signals = view.originals(std::mem::take(&mut report.signals));
+    report
+}
+
+fn detect_injection_in_view(text: &str) -> InjectionReport {
     let plain = Norm::new(text);
     let discussion = DISCUSSION.is_match(&plain.text);
     let whole = Hay {

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod injection;
 pub mod mask;
+pub mod normalize;
 pub mod pii;
 pub mod secrets;
 pub mod unicode;

@@ -262,7 +262,14 @@ fn next_start(text: &str, start: usize) -> usize {
     start + text[start..].chars().next().map_or(1, char::len_utf8)
 }
 
+/// Finds personal data in `text`, read through its normalised view (`normalize.rs`): the
+/// offsets are the original text's, spanning any invisible characters inside a finding.
 pub fn detect_pii(text: &str) -> Vec<Finding> {
+    let view = super::normalize::View::new(text);
+    view.originals(detect_pii_in_view(view.text()))
+}
+
+fn detect_pii_in_view(text: &str) -> Vec<Finding> {
     let gate = GATE.matches(text);
     let mut found: Vec<Finding> = Vec::new();
     let mut run = |p: Pat, kind: &'static str, check: &dyn Fn(usize, usize) -> Check| {

@@ -184,8 +184,14 @@ struct Cand {
     prio: u8,
 }
 
-/// Finds secrets in `text`. Findings are sorted by position and never overlap.
+/// Finds secrets in `text`, read through its normalised view (`normalize.rs`). Findings are
+/// sorted by position, never overlap, and carry the original text's offsets.
 pub fn detect_secrets(text: &str) -> Vec<Finding> {
+    let view = super::normalize::View::new(text);
+    view.originals(detect_secrets_in_view(view.text()))
+}
+
+fn detect_secrets_in_view(text: &str) -> Vec<Finding> {
     let mut cands: Vec<Cand> = Vec::new();
     scan_tokens(text, &mut cands);
     scan_aws_pairs(text, &mut cands);

@@ -45,7 +45,24 @@ pub const KINDS: [&str; 4] = [INVISIBLE_CHARACTER, BIDI_CONTROL, TAG_CHARACTER, 
 const ZWNJ: char = '\u{200C}';
 const ZWJ: char = '\u{200D}';
 
+/// The rules above plus what the normalised view removed from inside ASCII words (CGJ and
+/// variation selectors in `123\u{34F}-45`, `4111\u{FE0F}1111`), one finding per run.
 pub fn detect_unicode(text: &str) -> Vec<Finding> {
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    let mut out = rules(text);
+    let view = super::normalize::View::new(text);
+    for f in view.removed_in_words() {
+        if !out.iter().any(|o| o.start < f.end && f.start < o.end) {
+            out.push(f.clone());
+        }
+    }
+    out.sort_by_key(|f| (f.start, f.end));
+    out
+}
+
+fn rules(text: &str) -> Vec<Finding> {
     let has_rtl = text.chars().any(is_rtl);
     let mut out: Vec<Finding> = Vec::new();
     let mut word = Word::default();

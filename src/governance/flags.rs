@@ -437,97 +437,221 @@ impl BudgetFlag {
     }
 }
 
-/// Is `b` at least as strict as `a`? (Looser settings are what locks refuse.)
-fn budget_at_least_as_strict(a: BudgetFlag, b: BudgetFlag) -> bool {
-    let (ac, asess) = a.limits();
-    let (bc, bsess) = b.limits();
-    let le = |x: Option<u64>, y: Option<u64>| match (x, y) {
-        (_, None) => x.is_none(),
-        (None, Some(_)) => true,
-        (Some(x), Some(y)) => y <= x,
-    };
-    le(ac, bc) && le(asess, bsess)
+/// A flag's name: what grants and locks are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlagName {
+    Mode,
+    Pii,
+    Secrets,
+    Email,
+    Budget,
+    Tools,
+    Files,
 }
 
-fn tools_rank(t: &ToolsPolicy) -> u8 {
-    match t {
-        ToolsPolicy::Log => 0,
-        ToolsPolicy::Denylist(_) => 1,
-        ToolsPolicy::Allowlist(_) => 2,
-        ToolsPolicy::Block => 3,
+impl FlagName {
+    /// Every flag, in the header's documented order.
+    pub const ALL: [FlagName; 7] = [
+        FlagName::Mode,
+        FlagName::Pii,
+        FlagName::Secrets,
+        FlagName::Email,
+        FlagName::Budget,
+        FlagName::Tools,
+        FlagName::Files,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        KEYS[self as usize]
+    }
+
+    pub fn parse(name: &str) -> Option<FlagName> {
+        FlagName::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
     }
 }
 
-fn email_rank(e: &EmailPolicy) -> u8 {
-    match e {
-        EmailPolicy::Allow => 0,
-        EmailPolicy::Mirror(_) => 1,
-        EmailPolicy::Internal(_) => 2,
-        EmailPolicy::Block => 3,
+/// The flags a request may *loosen* (set below the server's effective value). Tightening needs
+/// no grant. Nothing is granted by default: a governed agent cannot switch governance down; an
+/// operator grants loosening globally (`[flags] grant`) or per agent (the agent's
+/// `flag_grants`, admin API / `tappass agents grant`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants(u8);
+
+impl Grants {
+    pub const NONE: Grants = Grants(0);
+    /// Every flag (for the operator's own `[flags] defaults`, never for a request by default).
+    pub const ALL: Grants = Grants(0x7f);
+
+    pub fn contains(self, f: FlagName) -> bool {
+        self.0 & f.bit() != 0
+    }
+
+    pub fn with(self, f: FlagName) -> Grants {
+        Grants(self.0 | f.bit())
+    }
+
+    pub fn union(self, other: Grants) -> Grants {
+        Grants(self.0 | other.0)
+    }
+
+    /// Granted flag names, in `KEYS` order.
+    pub fn names(self) -> Vec<&'static str> {
+        FlagName::ALL
+            .into_iter()
+            .filter(|f| self.contains(*f))
+            .map(FlagName::as_str)
+            .collect()
+    }
+
+    /// Parses flag names (`mode`, `pii`, …); the error names the first unknown one.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Grants, String> {
+        let mut g = Grants::NONE;
+        for raw in names {
+            let name = raw.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let f = FlagName::parse(name).ok_or_else(|| {
+                format!(
+                    "unknown flag `{}` (expected some of: {})",
+                    name.chars().take(40).collect::<String>(),
+                    KEYS.join(", ")
+                )
+            })?;
+            g = g.with(f);
+        }
+        Ok(g)
+    }
+
+    /// Parses the comma-separated form of the configuration (`"mode, pii"`).
+    pub fn parse_list(text: &str) -> Result<Grants, String> {
+        Grants::parse(text.split(','))
     }
 }
 
-/// Server-side locks: a locked flag may be tightened by a request, never loosened.
+/// Strictness: a total order per flag on what the setting lets through. A requested value that
+/// is not [`at_least_as_strict`](Strictness::at_least_as_strict) as the effective one is a
+/// *loosening*, applied only when granted.
+pub trait Strictness {
+    /// Does `self` let through nothing that `current` would refuse?
+    fn at_least_as_strict(&self, current: &Self) -> bool;
+}
+
+macro_rules! ordered_strictness {
+    ($($t:ty),*) => {$(
+        impl Strictness for $t {
+            fn at_least_as_strict(&self, current: &Self) -> bool {
+                self >= current
+            }
+        }
+    )*};
+}
+ordered_strictness!(Mode, PiiAction, SecretsAction, FilesPolicy);
+
+impl Strictness for EmailPolicy {
+    /// `allow` < `mirror:A` < `internal:D` < `block`; another address or domain at the same
+    /// rank is a loosening (it sends mail somewhere the server did not choose).
+    fn at_least_as_strict(&self, current: &Self) -> bool {
+        fn rank(e: &EmailPolicy) -> u8 {
+            match e {
+                EmailPolicy::Allow => 0,
+                EmailPolicy::Mirror(_) => 1,
+                EmailPolicy::Internal(_) => 2,
+                EmailPolicy::Block => 3,
+            }
+        }
+        self == current || rank(self) > rank(current)
+    }
+}
+
+impl Strictness for BudgetFlag {
+    /// Neither the per-call nor the per-session limit may rise (no limit is the highest).
+    fn at_least_as_strict(&self, current: &Self) -> bool {
+        let (cc, cs) = current.limits();
+        let (rc, rs) = self.limits();
+        let le = |req: Option<u64>, cur: Option<u64>| match (req, cur) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(r), Some(c)) => r <= c,
+        };
+        le(rc, cc) && le(rs, cs)
+    }
+}
+
+impl ToolsPolicy {
+    /// May a tool of this name be used under this flag? (The server's `[tools]` lists apply on
+    /// top, see `tool_permissions`.)
+    pub fn permits(&self, tool: &str) -> bool {
+        match self {
+            ToolsPolicy::Log => true,
+            ToolsPolicy::Block => false,
+            ToolsPolicy::Allowlist(a) => a.iter().any(|t| t == tool),
+            ToolsPolicy::Denylist(d) => !d.iter().any(|t| t == tool),
+        }
+    }
+}
+
+impl Strictness for ToolsPolicy {
+    /// The set of tools the request's policy permits must be a subset of what the effective
+    /// policy permits: an allowlist naming a denied tool, a shorter deny list, or `log` under
+    /// any list is a loosening.
+    fn at_least_as_strict(&self, current: &Self) -> bool {
+        use ToolsPolicy::*;
+        match (self, current) {
+            (Block, _) | (_, Log) => true,
+            (_, Block) | (Log, _) => false,
+            (Allowlist(req), cur) => req.iter().all(|t| cur.permits(t)),
+            (Denylist(req), Denylist(cur)) => cur.iter().all(|t| req.contains(t)),
+            // A deny list permits unboundedly many names; an allow list only its own.
+            (Denylist(_), Allowlist(_)) => false,
+        }
+    }
+}
+
+/// Server-side locks (`[flags] locked`): the locked value replaces the server default and is a
+/// floor no grant can loosen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Locks {
     pub set: FlagSet,
 }
 
-/// Applies a request's flags on top of `base` (the server's defaults), honouring `locks`.
-/// Returns the effective flags and the names of flags whose loosening was ignored.
-pub fn apply(base: &Flags, locks: &Locks, requested: &FlagSet) -> (Flags, Vec<&'static str>) {
+/// Applies a request's flags on top of `base` (the server's defaults), honouring `locks` and
+/// `grants`. Returns the effective flags and the names of flags whose loosening was ignored.
+pub fn apply(
+    base: &Flags,
+    locks: &Locks,
+    grants: Grants,
+    requested: &FlagSet,
+) -> (Flags, Vec<&'static str>) {
     let mut out = base.clone();
     let mut ignored = Vec::new();
-    // A locked value replaces the base (it is the floor).
     let l = &locks.set;
-    if let Some(v) = l.mode {
-        out.mode = v;
-    }
-    if let Some(v) = l.pii {
-        out.pii = v;
-    }
-    if let Some(v) = l.secrets {
-        out.secrets = v;
-    }
-    if let Some(v) = &l.email {
-        out.email = v.clone();
-    }
-    if let Some(v) = l.budget {
-        out.budget = v;
-    }
-    if let Some(v) = &l.tools {
-        out.tools = v.clone();
-    }
-    if let Some(v) = l.files {
-        out.files = v;
-    }
     macro_rules! take {
-        ($field:ident, $name:literal, $stricter:expr) => {
+        ($field:ident, $name:expr) => {
+            if let Some(v) = &l.$field {
+                out.$field = v.clone();
+            }
             if let Some(v) = &requested.$field {
-                let locked = l.$field.is_some();
-                if !locked || $stricter(&out.$field, v) {
+                let loosening_allowed = grants.contains($name) && l.$field.is_none();
+                if loosening_allowed || v.at_least_as_strict(&out.$field) {
                     out.$field = v.clone();
                 } else {
-                    ignored.push($name);
+                    ignored.push($name.as_str());
                 }
             }
         };
     }
-    take!(mode, "mode", |a: &Mode, b: &Mode| b >= a);
-    take!(pii, "pii", |a: &PiiAction, b: &PiiAction| b >= a);
-    take!(
-        secrets,
-        "secrets",
-        |a: &SecretsAction, b: &SecretsAction| b >= a
-    );
-    take!(email, "email", |a: &EmailPolicy, b: &EmailPolicy| a == b
-        || email_rank(b) > email_rank(a));
-    take!(budget, "budget", |a: &BudgetFlag, b: &BudgetFlag| {
-        budget_at_least_as_strict(*a, *b)
-    });
-    take!(tools, "tools", |a: &ToolsPolicy, b: &ToolsPolicy| a == b
-        || tools_rank(b) > tools_rank(a));
-    take!(files, "files", |a: &FilesPolicy, b: &FilesPolicy| b >= a);
+    take!(mode, FlagName::Mode);
+    take!(pii, FlagName::Pii);
+    take!(secrets, FlagName::Secrets);
+    take!(email, FlagName::Email);
+    take!(budget, FlagName::Budget);
+    take!(tools, FlagName::Tools);
+    take!(files, FlagName::Files);
     (out, ignored)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::flags::{self, FlagSet, Flags, Locks, PiiAction, SecretsAction};
+use super::flags::{self, FlagSet, Flags, Grants, Locks, PiiAction, SecretsAction};
 use crate::config::governance::{GovernanceConfig, Preset, StepAction};
 
 /// One detection step's effective settings.
@@ -44,6 +44,22 @@ impl Price {
             + u128::from(completion_tokens) * u128::from(self.output_micros_per_mtok);
         num.div_ceil(1_000_000).min(u128::from(u64::MAX)) as u64
     }
+
+    /// The most completion tokens `budget_micros` pays for after a prompt of `prompt_tokens`
+    /// (`u64::MAX` when completions are free).
+    pub fn affordable_completion(&self, prompt_tokens: u64, budget_micros: u64) -> u64 {
+        // cost ≤ budget ⟺ prompt·in + n·out ≤ budget·10⁶ (cost_micros is that sum / 10⁶,
+        // rounded up), so the largest n is exact integer arithmetic.
+        let room = u128::from(budget_micros) * 1_000_000;
+        let prompt = u128::from(prompt_tokens) * u128::from(self.input_micros_per_mtok);
+        let Some(left) = room.checked_sub(prompt) else {
+            return 0;
+        };
+        if self.output_micros_per_mtok == 0 {
+            return u64::MAX;
+        }
+        (left / u128::from(self.output_micros_per_mtok)).min(u128::from(u64::MAX)) as u64
+    }
 }
 
 /// Built-in prices (USD per million tokens, input / output); `[prices]` overrides and extends.
@@ -73,6 +89,8 @@ pub struct Governance {
     /// Server defaults for flags a request does not set.
     pub default_flags: Flags,
     pub locks: Locks,
+    /// Flags every agent may loosen (`[flags] grant`); agents may hold more of their own.
+    pub grants: Grants,
     pub tools_allow: Vec<String>,
     pub tools_deny: Vec<String>,
     pub prices: HashMap<String, Price>,
@@ -122,7 +140,9 @@ impl Governance {
         }
         let mut default_flags = Flags::default();
         let defaults = flags::parse(&cfg.flags.defaults).unwrap_or_default();
-        let (with_defaults, _) = flags::apply(&default_flags, &Locks::default(), &defaults);
+        // The operator's defaults apply as written, looser than the built-in ones or not.
+        let (with_defaults, _) =
+            flags::apply(&default_flags, &Locks::default(), Grants::ALL, &defaults);
         default_flags = with_defaults;
         default_flags.pii = match pii.action {
             StepAction::Block => PiiAction::Block,
@@ -138,6 +158,7 @@ impl Governance {
         let locks = Locks {
             set: flags::parse(&cfg.flags.locked).unwrap_or_default(),
         };
+        let grants = Grants::parse_list(&cfg.flags.grant).unwrap_or_default();
         let mut prices: HashMap<String, Price> = BUILTIN_PRICES
             .iter()
             .map(|(m, i, o)| {
@@ -169,6 +190,7 @@ impl Governance {
             pii_restore: p.pii_restore.enabled,
             default_flags,
             locks,
+            grants,
             tools_allow: cfg.tools.allow.clone(),
             tools_deny: cfg.tools.deny.clone(),
             prices,
@@ -219,9 +241,19 @@ impl Governance {
         Ok(g)
     }
 
-    /// The effective flags of a request, and the locked flags it tried to loosen.
-    pub fn flags_for(&self, requested: &FlagSet) -> (Flags, Vec<&'static str>) {
-        flags::apply(&self.default_flags, &self.locks, requested)
+    /// The effective flags of a request from an agent holding `agent_grants`, and the flags
+    /// whose loosening was refused.
+    pub fn flags_for(
+        &self,
+        requested: &FlagSet,
+        agent_grants: Grants,
+    ) -> (Flags, Vec<&'static str>) {
+        flags::apply(
+            &self.default_flags,
+            &self.locks,
+            self.grants.union(agent_grants),
+            requested,
+        )
     }
 
     /// The price of `model` (the provider-side name), if known.
@@ -268,6 +300,32 @@ mod tests {
         let g = Governance::from_config(&cfg);
         assert_eq!(g.default_flags.pii, PiiAction::Off);
         assert!(g.pii.wants("EMAIL") && !g.pii.wants("IBAN"));
+    }
+
+    #[test]
+    fn affordable_completion_fits_the_budget() {
+        let p = Price {
+            input_micros_per_mtok: 150_000,
+            output_micros_per_mtok: 600_000,
+        };
+        for (prompt, budget) in [(100, 1_000), (0, 7), (5_000, 50_000), (1, 1)] {
+            let n = p.affordable_completion(prompt, budget);
+            assert!(p.cost_micros(prompt, n) <= budget, "{prompt} {budget}");
+            assert!(
+                p.cost_micros(prompt, n + 1) > budget,
+                "{prompt} {budget}: not the most"
+            );
+        }
+        assert_eq!(
+            p.affordable_completion(1_000_000, 10),
+            0,
+            "the prompt alone is over"
+        );
+        let free = Price {
+            input_micros_per_mtok: 0,
+            output_micros_per_mtok: 0,
+        };
+        assert_eq!(free.affordable_completion(10, 0), u64::MAX);
     }
 
     #[test]

@@ -19,6 +19,8 @@ use crate::providers::{Route, UpstreamReply, Usage, WireFormat};
 pub struct AgentIdentity {
     pub agent_id: String,
     pub key_id: String,
+    /// Flags this agent may loosen (its own grants; the server's are in `Governance`).
+    pub flag_grants: crate::governance::flags::Grants,
 }
 
 /// Everything known about one data-plane request. Each step reads what earlier steps left and
@@ -78,6 +80,13 @@ pub struct Ctx {
     pub audited: Option<Linked>,
     /// Names of the steps that ran, in order (reported in `x-tappass-pipeline-steps`).
     pub steps_run: Vec<&'static str>,
+    /// Set by the HTTP layer when the client went away before its answer: the exchange still
+    /// runs to its audit event and settlement, which record the disconnect.
+    pub client_gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The usage a stream settles at if the provider reports none (cost_tracking).
+    pub stream_fallback_usage: Usage,
+    /// call_llm asked for OpenAI's usage chunk on the client's behalf: not forwarded.
+    pub hide_usage_chunk: bool,
 }
 
 impl Ctx {
@@ -128,7 +137,15 @@ impl Ctx {
             rejection: None,
             audited: None,
             steps_run: Vec::new(),
+            client_gone: Default::default(),
+            stream_fallback_usage: Usage::default(),
+            hide_usage_chunk: false,
         }
+    }
+
+    /// Did the client go away before its answer?
+    pub fn client_disconnected(&self) -> bool {
+        self.client_gone.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn reject(&mut self, r: Rejection) {

@@ -60,6 +60,10 @@ impl Pipeline {
 
     pub async fn run(&self, ctx: &mut Ctx) {
         for step in &self.steps {
+            // A step the caller already ran (authentication before the body is read) is done.
+            if ctx.steps_run.contains(&step.name()) {
+                continue;
+            }
             if ctx.rejection.is_some() && !step.always_runs() {
                 continue;
             }
@@ -156,6 +160,19 @@ mod tests {
         p.run(&mut c).await;
         assert_eq!(*log.lock().unwrap(), vec!["a", "audit"]);
         assert_eq!(c.rejection.unwrap().message, "a");
+    }
+
+    #[tokio::test]
+    async fn a_step_already_run_is_not_run_again() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let p = Pipeline::new(vec![
+            probe(&log, "a", Phase::Before, 10, false, false),
+            probe(&log, "b", Phase::Before, 20, false, false),
+        ]);
+        let mut c = ctx();
+        c.steps_run.push("a");
+        p.run(&mut c).await;
+        assert_eq!(*log.lock().unwrap(), vec!["b"]);
     }
 
     #[tokio::test]

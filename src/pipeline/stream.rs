@@ -41,6 +41,21 @@ impl Outcome {
     }
 }
 
+/// What the relay needs besides the stream itself.
+pub struct RelayOptions {
+    /// Output DLP and tool checks, chunk by chunk.
+    pub scanner: Option<StreamScanner>,
+    /// Budget settlement and token accounting (from cost_tracking).
+    pub settle: Option<Settle>,
+    /// Usage to settle at when the provider reported none (a stream cut short, a client gone):
+    /// the reservation's own estimate, an upper bound, so a stream is never settled below
+    /// what it may have cost.
+    pub fallback_usage: Usage,
+    /// The gateway asked an OpenAI provider for the usage chunk the client did not ask for:
+    /// it is read and not forwarded.
+    pub hide_usage_chunk: bool,
+}
+
 /// The relay's state; dropping it before the end records `client_closed`.
 struct Relay {
     upstream: EventStream,
@@ -55,10 +70,21 @@ struct Relay {
     stop_reason: Option<String>,
     /// Budget settlement and token accounting, once usage is known (from cost_tracking).
     settle: Option<Settle>,
+    fallback_usage: Usage,
+    hide_usage_chunk: bool,
     finished: bool,
 }
 
 impl Relay {
+    /// The usage to settle and record: the provider's, or the fallback when it sent none.
+    fn settled_usage(&self) -> (Usage, bool) {
+        if self.usage == Usage::default() {
+            (self.fallback_usage, true)
+        } else {
+            (self.usage, false)
+        }
+    }
+
     fn completion_event(&self, outcome: Outcome, cost_micros: u64) -> AuditEvent {
         let mut e = AuditEvent::new(types::LLM_STREAM_COMPLETED);
         e.request_id = self.template.request_id.clone();
@@ -68,13 +94,17 @@ impl Relay {
         e.provider = self.template.provider.clone();
         e.model = self.template.model.clone();
         e.stream = Some(true);
+        let (usage, estimated) = self.settled_usage();
         e.cost = Cost {
-            prompt_tokens: self.usage.prompt_tokens,
-            completion_tokens: self.usage.completion_tokens,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
             usd_micros: cost_micros,
         };
         e.details =
             json!({"outcome": outcome.as_str(), "request_audit_id": self.template.audit_id});
+        if estimated {
+            e.details["usage_estimated"] = json!(true);
+        }
         if let Some(reason) = &self.stop_reason {
             e.details["reason"] = json!(reason);
             e.policy_result = crate::audit::event::PolicyResult::deny("scan_output");
@@ -95,7 +125,7 @@ impl Relay {
     async fn finish(&mut self, outcome: Outcome) -> bool {
         self.finished = true;
         let cost = match self.settle.take() {
-            Some(settle) => settle(self.usage).await,
+            Some(settle) => settle(self.settled_usage().0).await,
             None => 0,
         };
         let event = self.completion_event(outcome, cost);
@@ -136,7 +166,7 @@ impl Drop for Relay {
             let mut event = self.completion_event(Outcome::ClientClosed, 0);
             let writer = self.writer.clone();
             let settle = self.settle.take();
-            let usage = self.usage;
+            let usage = self.settled_usage().0;
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
                     if let Some(settle) = settle {
@@ -166,14 +196,21 @@ fn encode_all(events: &[SseEvent]) -> Bytes {
     Bytes::from(out)
 }
 
+/// OpenAI's usage-only chunk (`choices: []`, `usage: {…}`), sent last with `include_usage`.
+fn is_usage_chunk(v: &Value) -> bool {
+    v.get("choices")
+        .and_then(Value::as_array)
+        .is_some_and(|c| c.is_empty())
+        && v.get("usage").is_some_and(Value::is_object)
+}
+
 /// Wraps `upstream` into the client's body stream.
 pub fn relay(
     upstream: EventStream,
     format: WireFormat,
     writer: AuditWriter,
     template: AuditEvent,
-    scanner: Option<StreamScanner>,
-    settle: Option<Settle>,
+    options: RelayOptions,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     let relay = Relay {
         upstream,
@@ -181,9 +218,11 @@ pub fn relay(
         writer,
         template,
         usage: Usage::default(),
-        scanner,
+        scanner: options.scanner,
         stop_reason: None,
-        settle,
+        settle: options.settle,
+        fallback_usage: options.fallback_usage,
+        hide_usage_chunk: options.hide_usage_chunk,
         finished: false,
     };
     futures_util::stream::unfold(Some(relay), |state| async move {
@@ -195,6 +234,9 @@ pub fn relay(
             Some(Ok(ev)) => {
                 if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
                     relay.usage.absorb(relay.format, &v);
+                    if relay.hide_usage_chunk && is_usage_chunk(&v) {
+                        return Some((Ok(Bytes::new()), Some(relay)));
+                    }
                 }
                 if is_terminal(relay.format, &ev) {
                     let mut out = Vec::new();

@@ -56,6 +56,9 @@ impl HttpProvider {
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(64)
             .user_agent(concat!("tappass/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the provider key to wherever it points: never followed;
+            // the 3xx is reported as a provider error.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(HttpProvider {
             settings,
@@ -164,6 +167,13 @@ impl Provider for HttpProvider {
             .map_err(|_| ProviderError::Timeout(timeout.as_secs()))?
             .map_err(|e| self.map_send_error(e))?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(ProviderError::Malformed(format!(
+                "answered HTTP {} (a redirect); redirects are never followed with provider \
+                 credentials",
+                status.as_u16()
+            )));
+        }
         if !status.is_success() {
             let retry_after = resp
                 .headers()
@@ -193,9 +203,20 @@ impl Provider for HttpProvider {
                     "expected an event stream (text/event-stream)".into(),
                 ));
             }
-            return Ok(UpstreamReply::Stream(sse::parse(resp.bytes_stream())));
+            let bounds = sse::Bounds::with_idle(timeout);
+            return Ok(UpstreamReply::Stream(sse::parse(sse::bounded(
+                resp.bytes_stream(),
+                bounds,
+            ))));
         }
-        let bytes = resp.bytes().await.map_err(|e| self.map_send_error(e))?;
+        let bytes = read_answer(resp, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| match e {
+                Some(e) => self.map_send_error(e),
+                None => {
+                    ProviderError::Malformed(format!("answer exceeds {MAX_ANSWER_BYTES} bytes"))
+                }
+            })?;
         let body: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ProviderError::Malformed(format!("answer is not JSON: {e}")))?;
         if !body.is_object() {
@@ -206,6 +227,26 @@ impl Provider for HttpProvider {
         let usage = Usage::from_body(format, &body);
         Ok(UpstreamReply::Complete { body, usage })
     }
+}
+
+/// A complete (non-stream) answer larger than this is refused, not buffered.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads a whole answer of at most `cap` bytes; `Err(None)` when it is larger.
+async fn read_answer(resp: reqwest::Response, cap: usize) -> Result<Bytes, Option<reqwest::Error>> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(None);
+    }
+    let mut out = bytes::BytesMut::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(Some)?;
+        if out.len() + chunk.len() > cap {
+            return Err(None);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
 }
 
 /// Reads at most `cap` bytes of a body (error bodies are passed on, but never unbounded).

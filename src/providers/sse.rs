@@ -48,6 +48,87 @@ impl SseEvent {
     }
 }
 
+/// Limits on an upstream event stream: silence between chunks, the size of one event, the
+/// size of the whole stream. Past any of them the stream ends with an error (the gateway
+/// answers the client with an error event and audits the outcome) instead of holding a
+/// connection and memory forever.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub idle: std::time::Duration,
+    pub max_event_bytes: usize,
+    pub max_total_bytes: u64,
+}
+
+impl Bounds {
+    /// 1 MiB per event (a large tool-call argument fits), 64 MiB per stream.
+    pub fn with_idle(idle: std::time::Duration) -> Bounds {
+        Bounds {
+            idle,
+            max_event_bytes: 1024 * 1024,
+            max_total_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `bytes` with `bounds` enforced; the first violation is the stream's last item.
+pub fn bounded<S, E>(bytes: S, bounds: Bounds) -> impl Stream<Item = Result<Bytes, String>> + Send
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    struct State<S> {
+        inner: S,
+        total: u64,
+        /// Bytes since the last blank line (the end of an event), and whether the last byte
+        /// seen was a newline.
+        pending: usize,
+        last_newline: bool,
+        done: bool,
+    }
+    let state = State {
+        inner: bytes,
+        total: 0,
+        pending: 0,
+        last_newline: false,
+        done: false,
+    };
+    futures_util::stream::unfold(state, move |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let next = match tokio::time::timeout(bounds.idle, st.inner.next()).await {
+            Err(_) => Err(format!(
+                "no data for {} s (stream idle timeout)",
+                bounds.idle.as_secs()
+            )),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => Err(e.to_string()),
+            Ok(Some(Ok(chunk))) => {
+                st.total += chunk.len() as u64;
+                let mut largest = st.pending;
+                for &b in chunk.iter() {
+                    if b == b'\n' && st.last_newline {
+                        st.pending = 0;
+                    } else {
+                        st.pending += 1;
+                        largest = largest.max(st.pending);
+                    }
+                    st.last_newline = b == b'\n' || (b == b'\r' && st.last_newline);
+                }
+                if st.total > bounds.max_total_bytes {
+                    Err(format!("stream exceeds {} bytes", bounds.max_total_bytes))
+                } else if largest > bounds.max_event_bytes {
+                    Err(format!("an event exceeds {} bytes", bounds.max_event_bytes))
+                } else {
+                    Ok(chunk)
+                }
+            }
+        };
+        st.done = next.is_err();
+        Some((next, st))
+    })
+}
+
 /// Parses a provider's response body into events.
 pub fn parse<S, E>(bytes: S) -> EventStream
 where
@@ -69,6 +150,70 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chunks(
+        parts: Vec<Result<&'static str, String>>,
+    ) -> impl Stream<Item = Result<Bytes, String>> + Send + Unpin {
+        futures_util::stream::iter(
+            parts
+                .into_iter()
+                .map(|r| r.map(|s: &'static str| Bytes::from_static(s.as_bytes()))),
+        )
+    }
+
+    async fn collect(s: impl Stream<Item = Result<Bytes, String>>) -> Vec<Result<Bytes, String>> {
+        s.collect().await
+    }
+
+    #[tokio::test]
+    async fn bounded_passes_normal_streams_through() {
+        let b = Bounds::with_idle(std::time::Duration::from_secs(5));
+        let out = collect(bounded(
+            chunks(vec![Ok("data: a\n\n"), Ok("data: b\n\n")]),
+            b,
+        ))
+        .await;
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|r| r.is_ok()));
+    }
+
+    #[tokio::test]
+    async fn bounded_ends_an_oversized_event_or_stream() {
+        let mut b = Bounds::with_idle(std::time::Duration::from_secs(5));
+        b.max_event_bytes = 12;
+        let out = collect(bounded(
+            chunks(vec![
+                Ok("data: 1\n\n"),
+                Ok("data: 12345"),
+                Ok("678\n\n"),
+                Ok("data: x\n\n"),
+            ]),
+            b,
+        ))
+        .await;
+        assert_eq!(out.len(), 3, "ends at the violation: {out:?}");
+        assert!(out[2]
+            .as_ref()
+            .unwrap_err()
+            .contains("an event exceeds 12 bytes"));
+        let mut b = Bounds::with_idle(std::time::Duration::from_secs(5));
+        b.max_total_bytes = 12;
+        let out = collect(bounded(
+            chunks(vec![Ok("data: 1\n\n"), Ok("data: 2\n\n")]),
+            b,
+        ))
+        .await;
+        assert!(out[1].as_ref().unwrap_err().contains("exceeds 12 bytes"));
+    }
+
+    #[tokio::test]
+    async fn bounded_ends_a_silent_stream() {
+        let b = Bounds::with_idle(std::time::Duration::from_millis(50));
+        let silent = chunks(vec![Ok("data: a\n\n")]).chain(futures_util::stream::pending());
+        let out = collect(bounded(Box::pin(silent), b)).await;
+        assert_eq!(out.len(), 2);
+        assert!(out[1].as_ref().unwrap_err().contains("idle timeout"));
+    }
 
     #[test]
     fn encodes_named_and_unnamed_events() {

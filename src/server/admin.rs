@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,11 +15,24 @@ use super::auth::{authorize, Caller};
 use super::error::ApiError;
 use super::App;
 use crate::audit::event::{types, AuditEvent};
+use crate::governance::flags::Grants;
 use crate::identity::keys::{self, GeneratedKey, KeyFamily};
 use crate::identity::Role;
 use crate::store::NewKey;
 
 type Result<T> = std::result::Result<T, ApiError>;
+
+/// Reads a control-plane body (after the caller is authorized), capped at 64 KiB.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
+    super::body::read(
+        headers,
+        body,
+        super::body::ADMIN_MAX_BYTES,
+        "control-plane bodies",
+    )
+    .await
+    .map_err(ApiError::from)
+}
 
 /// Parses a JSON object body, refusing unknown fields by name.
 fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>> {
@@ -52,6 +66,22 @@ fn opt_string(obj: &Map<String, Value>, field: &str, max: usize) -> Result<Optio
     }
 }
 
+/// `flag_grants`: a list of flag names, returned in `KEYS` order without repeats.
+fn flag_grants(obj: &Map<String, Value>) -> Result<Option<Vec<&'static str>>> {
+    let field = "flag_grants";
+    let names = match obj.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Option<Vec<&str>>>()
+            .ok_or_else(|| ApiError::bad_request(field, "must be a list of flag names"))?,
+        Some(_) => return Err(ApiError::bad_request(field, "must be a list of flag names")),
+    };
+    let grants = Grants::parse(names).map_err(|e| ApiError::bad_request(field, e))?;
+    Ok(Some(grants.names()))
+}
+
 /// Agent ids: 1–64 characters of `A-Za-z0-9._-`, starting with a letter or digit.
 pub fn valid_agent_id(id: &str) -> bool {
     let mut bytes = id.bytes();
@@ -82,10 +112,11 @@ fn new_key(agent_id: Option<&str>, role: Role, family: KeyFamily) -> (GeneratedK
 pub async fn create_agent(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response> {
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
-    let obj = object(&body, &["agent_id", "description"])?;
+    let body = read_body(&headers, body).await?;
+    let obj = object(&body, &["agent_id", "description", "flag_grants"])?;
     let agent_id = opt_string(&obj, "agent_id", 64)?
         .ok_or_else(|| ApiError::bad_request("agent_id", "is required"))?;
     if !valid_agent_id(&agent_id) {
@@ -95,16 +126,17 @@ pub async fn create_agent(
         ));
     }
     let description = opt_string(&obj, "description", 1024)?.unwrap_or_default();
+    let grants = flag_grants(&obj)?.unwrap_or_default();
     let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
     let event = admin_event(
         types::AGENT_REGISTERED,
         &caller,
-        json!({"key_id": key.key_id}),
+        json!({"key_id": key.key_id, "flag_grants": grants}),
     )
     .agent(agent_id.clone());
     let (agent, _) = app
         .store
-        .create_agent(&agent_id, &description, &key, &event)
+        .create_agent(&agent_id, &description, &grants, &key, &event)
         .await?;
     let mut body = serde_json::to_value(&agent).unwrap_or_default();
     body["key_id"] = Value::from(key.key_id);
@@ -149,6 +181,36 @@ pub async fn disable_agent(
     Ok(Json(agent).into_response())
 }
 
+/// `PATCH /admin/agents/{id} {"flag_grants": ["mode"]}`: the flags this agent may loosen
+/// (replaces the list; `[]` takes every grant back).
+pub async fn update_agent(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(agent_id): Path<String>,
+    body: Body,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let body = read_body(&headers, body).await?;
+    let obj = object(&body, &["flag_grants"])?;
+    let grants =
+        flag_grants(&obj)?.ok_or_else(|| ApiError::bad_request("flag_grants", "is required"))?;
+    let event = admin_event(
+        types::AGENT_UPDATED,
+        &caller,
+        json!({"flag_grants": grants}),
+    )
+    .agent(agent_id.clone());
+    if !app
+        .store
+        .set_flag_grants(&agent_id, &grants, &event)
+        .await?
+    {
+        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+    }
+    let agent = app.store.get_agent(&agent_id).await?;
+    Ok(Json(agent).into_response())
+}
+
 pub async fn issue_key(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -185,7 +247,7 @@ pub async fn rotate_key(
     .agent(agent_id.clone());
     if !app
         .store
-        .revoke_key(&agent_id, &key_id, Some(&key), &event)
+        .revoke_key(Some(&agent_id), &key_id, Some(&key), false, &event)
         .await?
     {
         return Err(ApiError::not_found(format!(
@@ -212,7 +274,7 @@ pub async fn revoke_key(
         admin_event(types::KEY_REVOKED, &caller, json!({"key_id": key_id})).agent(agent_id.clone());
     if !app
         .store
-        .revoke_key(&agent_id, &key_id, None, &event)
+        .revoke_key(Some(&agent_id), &key_id, None, false, &event)
         .await?
     {
         return Err(ApiError::not_found(format!(
@@ -226,9 +288,10 @@ pub async fn revoke_key(
 pub async fn create_control_key(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response> {
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let body = read_body(&headers, body).await?;
     let obj = object(&body, &["role"])?;
     let role = match opt_string(&obj, "role", 16)?.as_deref() {
         Some("auditor") => Role::Auditor,
@@ -254,6 +317,78 @@ pub async fn create_control_key(
                     "api_key": generated.token.expose_secret()})),
     )
         .into_response())
+}
+
+/// `POST /admin/keys/{key_id}/rotate`: replaces a control-plane key (same role) with a new one
+/// (shown once); the old one is revoked in the same transaction.
+pub async fn rotate_control_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(key_id): Path<String>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let role = control_key_role(&app, &key_id).await?;
+    let (generated, key) = new_key(None, role, KeyFamily::Admin);
+    let event = admin_event(
+        types::KEY_ROTATED,
+        &caller,
+        json!({"key_id": key_id, "replaced_by": key.key_id, "role": role.as_str()}),
+    );
+    if !app
+        .store
+        .revoke_key(None, &key_id, Some(&key), false, &event)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "no active control-plane key {key_id}"
+        )));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"key_id": key.key_id, "role": role.as_str(), "replaces": key_id,
+                    "api_key": generated.token.expose_secret()}),
+        ),
+    )
+        .into_response())
+}
+
+/// `POST /admin/keys/{key_id}/revoke`: a revoked control-plane key stops working at once. The
+/// last active admin key cannot be revoked unless an admin key is configured outside the
+/// database (409: rotate it instead).
+pub async fn revoke_control_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(key_id): Path<String>,
+) -> Result<Response> {
+    let caller = authorize(&app, &headers, &[Role::Admin]).await?;
+    let role = control_key_role(&app, &key_id).await?;
+    let event = admin_event(
+        types::KEY_REVOKED,
+        &caller,
+        json!({"key_id": key_id, "role": role.as_str()}),
+    );
+    let keep_last_admin = app.admin_key.is_none();
+    if !app
+        .store
+        .revoke_key(None, &key_id, None, keep_last_admin, &event)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "no active control-plane key {key_id}"
+        )));
+    }
+    Ok(Json(json!({"key_id": key_id, "role": role.as_str(), "status": "revoked"})).into_response())
+}
+
+/// The role of an active control-plane key, or 404.
+async fn control_key_role(app: &App, key_id: &str) -> Result<Role> {
+    let not_found = || ApiError::not_found(format!("no active control-plane key {key_id}"));
+    let row = app.store.find_key(key_id).await?.ok_or_else(not_found)?;
+    if row.agent_id.is_some() || row.status != "active" {
+        return Err(not_found());
+    }
+    Role::parse(&row.role).ok_or_else(not_found)
 }
 
 /// `POST /admin/config/reload`: like SIGHUP; 200 when applied, 422 with the error when the new

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use super::auth;
@@ -89,12 +88,30 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
             &request_id,
         );
     }
-    let raw = match read_body(&headers, body, app.config.server.max_body_bytes).await {
-        Ok(raw) => raw,
-        Err(r) => return with_request_id(render(&r, format), &request_id),
-    };
-    let mut ctx = Ctx::with_governance(request_id.clone(), format, raw, app.governance.load_full());
+    let mut ctx = Ctx::with_governance(
+        request_id.clone(),
+        format,
+        Default::default(),
+        app.governance.load_full(),
+    );
     ctx.presented_key = auth::presented_key(&headers);
+    // Who is calling, before a byte of the body is read: an anonymous client cannot make the
+    // gateway buffer anything. (The pipeline does not run a step twice.)
+    app.authenticate.run(&mut ctx).await;
+    ctx.steps_run.push(app.authenticate.name());
+    if ctx.rejection.is_none() {
+        match super::body::read(
+            &headers,
+            body,
+            app.config.server.max_body_bytes,
+            "server.max_body_bytes",
+        )
+        .await
+        {
+            Ok(raw) => ctx.raw_body = raw,
+            Err(r) => ctx.reject(r),
+        }
+    }
     if let Some(v) = headers.get("x-tappass-flags") {
         ctx.requested_flags = match v.to_str() {
             Ok(s) => crate::governance::flags::parse(s),
@@ -110,7 +127,13 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
     ctx.anthropic_version = header_str(&headers, "anthropic-version");
     ctx.anthropic_beta = header_str(&headers, "anthropic-beta");
 
-    app.pipeline.run(&mut ctx).await;
+    let ctx = match run_detached(&app, ctx).await {
+        Ok(ctx) => ctx,
+        Err(r) => return with_request_id(render(&r, format), &request_id),
+    };
+    if crate::pipeline::steps::audit::event_type(&ctx) == crate::audit::event::types::AUTH_FAILED {
+        app.metrics.auth_failures.inc();
+    }
     if ctx.audited.is_some() {
         app.metrics
             .audit_events
@@ -122,6 +145,33 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
     log_request(&ctx);
     let resp = respond(&app, ctx);
     with_request_id(resp, &request_id)
+}
+
+/// Runs the pipeline in its own task: when the client hangs up, axum drops this handler, but
+/// an exchange that may already have reached the provider runs on to its audit event and
+/// budget settlement, which record the disconnect (`details.client_disconnected`).
+async fn run_detached(app: &Arc<App>, mut ctx: Ctx) -> Result<Ctx, Rejection> {
+    /// Marks the client gone unless disarmed (the handler finished waiting).
+    struct Watch(Option<Arc<std::sync::atomic::AtomicBool>>);
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            if let Some(flag) = self.0.take() {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+    let mut watch = Watch(Some(ctx.client_gone.clone()));
+    let pipeline_app = app.clone();
+    let task = tokio::spawn(async move {
+        pipeline_app.pipeline.run(&mut ctx).await;
+        ctx
+    });
+    let joined = task.await;
+    watch.0 = None;
+    joined.map_err(|e| {
+        tracing::error!(error = %e, "pipeline task failed");
+        Rejection::new(500, Kind::Internal, "the request could not be processed")
+    })
 }
 
 /// One log event per request. Its fields become journal fields of the same, upper-cased names
@@ -181,13 +231,18 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
             if let Some(id) = audit_id {
                 template.audit_id = id;
             }
+            let options = stream::RelayOptions {
+                scanner: ctx.stream_scanner.take(),
+                settle: ctx.stream_settle.take(),
+                fallback_usage: ctx.stream_fallback_usage,
+                hide_usage_chunk: ctx.hide_usage_chunk,
+            };
             let body = Body::from_stream(stream::relay(
                 events,
                 ctx.format,
                 app.audit.clone(),
                 template,
-                ctx.stream_scanner.take(),
-                ctx.stream_settle.take(),
+                options,
             ));
             let mut resp = body.into_response();
             let h = resp.headers_mut();
@@ -235,45 +290,4 @@ fn with_request_id(mut resp: Response, id: &str) -> Response {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
-}
-
-/// Reads the body up to `cap` bytes; more is 413. An oversized body is still read (and
-/// discarded) up to `DRAIN_MAX`, so the client — which is usually still sending — gets the 413
-/// instead of a connection reset.
-async fn read_body(headers: &HeaderMap, body: Body, cap: u64) -> Result<bytes::Bytes, Rejection> {
-    const DRAIN_MAX: u64 = 64 * 1024 * 1024;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let mut buf = bytes::BytesMut::with_capacity(declared.unwrap_or(0).min(cap) as usize);
-    let mut seen: u64 = 0;
-    let mut over = declared.is_some_and(|n| n > cap);
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| Rejection::invalid("body", format!("could not be read: {e}")))?;
-        seen += chunk.len() as u64;
-        if seen > cap {
-            over = true;
-        }
-        if over {
-            buf.clear();
-            if seen > DRAIN_MAX {
-                break;
-            }
-        } else {
-            buf.extend_from_slice(&chunk);
-        }
-    }
-    if over {
-        return Err(Rejection::new(
-            413,
-            Kind::InvalidRequest,
-            format!("request body exceeds the limit of {cap} bytes (server.max_body_bytes)"),
-        )
-        .code("request_too_large")
-        .param("body"));
-    }
-    Ok(buf.freeze())
 }

@@ -79,9 +79,7 @@ impl From<Rejection> for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::Conflict(what) => {
-                ApiError::conflict(format!("{what} already exists"))
-            }
+            crate::store::StoreError::Conflict(what) => ApiError::conflict(what),
             other => {
                 tracing::error!(error = %other, "storage error on the control plane");
                 ApiError::from(Rejection::storage_unavailable())

@@ -42,6 +42,8 @@ pub struct Metrics {
     pub http_duration: Family<RouteLabels, Histogram>,
     pub audit_events: Family<EventLabels, Counter>,
     pub pipeline_blocks: Family<StepLabels, Counter>,
+    /// Every failed data-plane authentication (the audit trail holds a rate-limited sample).
+    pub auth_failures: Counter,
     pub storage_up: Gauge,
 }
 
@@ -74,6 +76,12 @@ impl Metrics {
             "Requests refused by a pipeline step",
             pipeline_blocks.clone(),
         );
+        let auth_failures = Counter::default();
+        registry.register(
+            "auth_failures",
+            "Failed data-plane authentications (audited at a bounded rate)",
+            auth_failures.clone(),
+        );
         let storage_up = Gauge::default();
         registry.register(
             "storage_up",
@@ -86,6 +94,7 @@ impl Metrics {
             http_duration,
             audit_events,
             pipeline_blocks,
+            auth_failures,
             storage_up,
         }
     }

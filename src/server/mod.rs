@@ -4,13 +4,13 @@
 mod admin;
 mod audit_api;
 pub mod auth;
+mod body;
+mod connections;
 mod data_plane;
 pub mod error;
 mod health;
 pub mod metrics;
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,10 @@ pub fn routes(app: Arc<App>) -> axum::Router {
             "/admin/agents",
             post(admin::create_agent).get(admin::list_agents),
         )
-        .route("/admin/agents/{agent_id}", get(admin::get_agent))
+        .route(
+            "/admin/agents/{agent_id}",
+            get(admin::get_agent).patch(admin::update_agent),
+        )
         .route(
             "/admin/agents/{agent_id}/disable",
             post(admin::disable_agent),
@@ -74,6 +77,14 @@ pub fn routes(app: Arc<App>) -> axum::Router {
             post(admin::revoke_key),
         )
         .route("/admin/keys", post(admin::create_control_key))
+        .route(
+            "/admin/keys/{key_id}/rotate",
+            post(admin::rotate_control_key),
+        )
+        .route(
+            "/admin/keys/{key_id}/revoke",
+            post(admin::revoke_control_key),
+        )
         .route("/admin/config/reload", post(admin::reload_config))
         // audit (admin or auditor keys)
         .route("/audit", get(audit_api::list))
@@ -100,23 +111,20 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let service = routes(app).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(());
-    });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        r = &mut server => return r,
-        _ = stop_rx => {}
-    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let header_timeout = Duration::from_secs(app.config.server.header_timeout_secs);
+    let accepting = tokio::spawn(connections::accept_until(
+        listener,
+        routes(app),
+        header_timeout,
+        stop_rx,
+    ));
+    shutdown.await;
+    let _ = stop_tx.send(());
+    let open = accepting.await.map_err(std::io::Error::other)?;
     tracing::info!(grace_secs = grace.as_secs(), "draining in-flight requests");
-    match tokio::time::timeout(grace, server).await {
-        Ok(r) => r,
-        Err(_) => {
-            tracing::warn!("drain time over; closing remaining connections");
-            Ok(())
-        }
+    if tokio::time::timeout(grace, open.closed()).await.is_err() {
+        tracing::warn!("drain time over; closing remaining connections");
     }
+    Ok(())
 }

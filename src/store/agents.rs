@@ -16,6 +16,8 @@ pub struct AgentRow {
     pub agent_id: String,
     pub description: String,
     pub status: String,
+    /// Flags this agent may loosen (names, `KEYS` order); empty: it can only tighten.
+    pub flag_grants: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -35,6 +37,9 @@ pub struct KeyRow {
     /// The owning agent's status (`None` for control-plane keys).
     #[serde(skip)]
     pub agent_status: Option<String>,
+    /// The owning agent's flag grants, as stored (`mode,pii`).
+    #[serde(skip)]
+    pub agent_flag_grants: Option<String>,
 }
 
 /// A key to insert: id, role, owner and hash.
@@ -51,6 +56,7 @@ fn agent_row(row: &AnyRow) -> Result<AgentRow, sqlx::Error> {
         agent_id: get_str(row, "agent_id")?,
         description: get_str(row, "description")?,
         status: get_str(row, "status")?,
+        flag_grants: split_grants(&get_str(row, "flag_grants")?),
         created_at: get_str(row, "created_at")?,
         updated_at: get_str(row, "updated_at")?,
     })
@@ -67,12 +73,25 @@ fn key_row(row: &AnyRow) -> Result<KeyRow, sqlx::Error> {
         revoked_at: get_opt_str(row, "revoked_at")?,
         replaced_by: get_opt_str(row, "replaced_by")?,
         agent_status: get_opt_str(row, "agent_status")?,
+        agent_flag_grants: get_opt_str(row, "agent_flag_grants")?,
     })
 }
 
+/// The stored form of flag grants (`mode,pii`) as names.
+fn split_grants(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+const AGENT_SELECT: &str =
+    "SELECT agent_id, description, status, flag_grants, created_at, updated_at FROM agents";
+
 const KEY_SELECT: &str =
     "SELECT k.key_id, k.agent_id, k.role, k.key_hash, k.status, k.created_at, \
-     k.revoked_at, k.replaced_by, a.status AS agent_status \
+     k.revoked_at, k.replaced_by, a.status AS agent_status, a.flag_grants AS agent_flag_grants \
      FROM api_keys k LEFT JOIN agents a ON a.agent_id = k.agent_id";
 
 async fn insert_key(
@@ -93,7 +112,7 @@ async fn insert_key(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            StoreError::Conflict(format!("key {}", key.key_id))
+            StoreError::Conflict(format!("key {} already exists", key.key_id))
         } else {
             e.into()
         }
@@ -107,6 +126,7 @@ impl Store {
         &self,
         agent_id: &str,
         description: &str,
+        flag_grants: &[&str],
         key: &NewKey,
         event: &AuditEvent,
     ) -> Result<(AgentRow, Linked), StoreError> {
@@ -114,17 +134,18 @@ impl Store {
         let head = lock_head(&mut tx).await?;
         let now = event.ts.clone();
         sqlx::query(
-            "INSERT INTO agents (agent_id, description, status, created_at, updated_at) \
-             VALUES ($1, $2, 'active', $3, $3)",
+            "INSERT INTO agents (agent_id, description, status, flag_grants, created_at, \
+             updated_at) VALUES ($1, $2, 'active', $3, $4, $4)",
         )
         .bind(agent_id)
         .bind(description)
+        .bind(flag_grants.join(","))
         .bind(&now)
         .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                StoreError::Conflict(format!("agent {agent_id}"))
+                StoreError::Conflict(format!("agent {agent_id} already exists"))
             } else {
                 e.into()
             }
@@ -136,6 +157,7 @@ impl Store {
             agent_id: agent_id.to_string(),
             description: description.to_string(),
             status: "active".into(),
+            flag_grants: flag_grants.iter().map(|s| s.to_string()).collect(),
             created_at: now.clone(),
             updated_at: now,
         };
@@ -143,23 +165,17 @@ impl Store {
     }
 
     pub async fn get_agent(&self, agent_id: &str) -> Result<Option<AgentRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT agent_id, description, status, created_at, updated_at \
-             FROM agents WHERE agent_id = $1",
-        )
-        .bind(agent_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("{AGENT_SELECT} WHERE agent_id = $1"))
+            .bind(agent_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.as_ref().map(agent_row).transpose()?)
     }
 
     pub async fn list_agents(&self) -> Result<Vec<AgentRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT agent_id, description, status, created_at, updated_at \
-             FROM agents ORDER BY agent_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&format!("{AGENT_SELECT} ORDER BY agent_id"))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(agent_row).collect::<Result<_, _>>()?)
     }
 
@@ -180,6 +196,30 @@ impl Store {
         .await?;
         if res.rows_affected() == 0 {
             return Ok(false); // dropping tx rolls back
+        }
+        append_locked(&mut tx, head, std::slice::from_ref(event)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces an agent's flag grants. `Ok(false)` when no such agent.
+    pub async fn set_flag_grants(
+        &self,
+        agent_id: &str,
+        flag_grants: &[&str],
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let head = lock_head(&mut tx).await?;
+        let res =
+            sqlx::query("UPDATE agents SET flag_grants = $2, updated_at = $3 WHERE agent_id = $1")
+                .bind(agent_id)
+                .bind(flag_grants.join(","))
+                .bind(&event.ts)
+                .execute(&mut *tx)
+                .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
         }
         append_locked(&mut tx, head, std::slice::from_ref(event)).await?;
         tx.commit().await?;
@@ -247,13 +287,16 @@ impl Store {
         Ok(rows.iter().map(key_row).collect::<Result<_, _>>()?)
     }
 
-    /// Revokes an active key of `agent_id`; when `replacement` is given, inserts it in the same
-    /// transaction (rotation). `Ok(false)` when there is no such active key.
+    /// Revokes an active key of `agent_id` (`None`: a control-plane key); when `replacement` is
+    /// given, inserts it in the same transaction (rotation). `Ok(false)` when there is no such
+    /// active key. Revoking the last active admin key without a replacement is a `Conflict`
+    /// unless `keep_last_admin` is false (another admin key exists outside the database).
     pub async fn revoke_key(
         &self,
-        agent_id: &str,
+        agent_id: Option<&str>,
         key_id: &str,
         replacement: Option<&NewKey>,
+        keep_last_admin: bool,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -261,18 +304,36 @@ impl Store {
         if let Some(new) = replacement {
             insert_key(&mut tx, new, &event.ts).await?;
         }
-        let res = sqlx::query(
+        let owner = if agent_id.is_some() {
+            "agent_id = $2"
+        } else {
+            "agent_id IS NULL AND $2 IS NULL"
+        };
+        let res = sqlx::query(&format!(
             "UPDATE api_keys SET status = 'revoked', revoked_at = $3, replaced_by = $4 \
-             WHERE key_id = $1 AND agent_id = $2 AND status = 'active'",
-        )
+             WHERE key_id = $1 AND {owner} AND status = 'active'"
+        ))
         .bind(key_id)
-        .bind(agent_id)
+        .bind(agent_id.map(str::to_string))
         .bind(&event.ts)
         .bind(replacement.map(|k| k.key_id.clone()))
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() == 0 {
             return Ok(false);
+        }
+        if agent_id.is_none() && keep_last_admin {
+            let left = sqlx::query(
+                "SELECT key_id FROM api_keys WHERE role = 'admin' AND status = 'active' LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if left.is_none() {
+                return Err(StoreError::Conflict(format!(
+                    "{key_id} is the last active admin key: rotate it instead, or create another \
+                     admin key first"
+                )));
+            }
         }
         append_locked(&mut tx, head, std::slice::from_ref(event)).await?;
         tx.commit().await?;

@@ -18,17 +18,31 @@ use super::Backend;
 /// One migration file: version, description (the file name's words), SQL.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "agent flag grants",
+        include_str!("../../migrations/sqlite/0002_agent_flag_grants.sql"),
+    ),
+];
 
-const POSTGRES: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "agent flag grants",
+        include_str!("../../migrations/postgres/0002_agent_flag_grants.sql"),
+    ),
+];
 
 /// The migrations of `backend`, as a [`MigrationSource`].
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +137,8 @@ mod tests {
         let released = [
             (Backend::Sqlite, 1, "20b9c9daa2e8a971a7e993c670431be32f5d205c37b00109e2ec03026c2e3c811f600d4a93dc73cbdbcff0abddca0231"),
             (Backend::Postgres, 1, "b7040c58d8dd0354307b5909c97074cd2509da1ba35c34788b33468421e9be4df1424b788d3b5ec1f6cffd91f02dad2a"),
+            (Backend::Sqlite, 2, "3c7004f3ca07123f832862d6696a0468d7438d59fd91f48dc1c29f2febe12468060be67a28346a350c86b85ba2e42c83"),
+            (Backend::Postgres, 2, "3c7004f3ca07123f832862d6696a0468d7438d59fd91f48dc1c29f2febe12468060be67a28346a350c86b85ba2e42c83"),
         ];
         for (backend, version, checksum) in released {
             let all = Source::of(backend).migrations();

@@ -46,7 +46,8 @@ impl Backend {
 pub enum StoreError {
     #[error("storage unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
-    #[error("{0} already exists")]
+    /// The change contradicts what is stored (the message says how).
+    #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
     Encode(#[from] EncodeError),

@@ -37,7 +37,7 @@ pub async fn messages(
         sse::response(
             stream_events(&req, &ids, state.chunks),
             state.chunk_delay,
-            req.stream_cut,
+            req.ending,
         )
     } else {
         Json(message(&req, &ids)).into_response()

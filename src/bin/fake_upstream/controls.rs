@@ -26,6 +26,12 @@ pub struct Directives {
     /// `fake:call=NAME`: answer with a call to tool NAME even if the request did not declare
     /// it (a model inventing a tool — what the gateway's response-side tool check is for).
     pub call: Option<String>,
+    /// `fake:stall`: send the head of a stream and the first content chunk, then nothing,
+    /// forever (a provider that goes silent mid-answer).
+    pub stall: bool,
+    /// `fake:redirect`: answer 307 to this same endpoint (a gateway that follows redirects
+    /// would post the request — and its provider key — again, and loop).
+    pub redirect: bool,
 }
 
 /// Scans `text` for directives. Later occurrences of the same directive win.
@@ -50,6 +56,8 @@ pub fn parse(text: &str) -> Result<Directives, String> {
             ("malformed", None) => d.malformed = true,
             ("hang", None) => d.hang = true,
             ("stream_cut", None) => d.stream_cut = true,
+            ("redirect", None) => d.redirect = true,
+            ("stall", None) => d.stall = true,
             ("call", Some(v))
                 if !v.is_empty()
                     && v.bytes()
@@ -97,9 +105,11 @@ mod tests {
     #[test]
     fn parses_every_directive() {
         let d = parse(
-            "please fake:status=429 fake:latency=250\nfake:malformed fake:hang fake:stream_cut",
+            "please fake:status=429 fake:latency=250\nfake:malformed fake:hang fake:stream_cut \
+             fake:redirect fake:stall",
         )
         .unwrap();
+        assert!(d.redirect && d.stall);
         assert_eq!(d.status, Some(StatusCode::TOO_MANY_REQUESTS));
         assert_eq!(d.latency, Duration::from_millis(250));
         assert!(d.malformed && d.hang && d.stream_cut);

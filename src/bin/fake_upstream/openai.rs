@@ -38,7 +38,7 @@ pub async fn chat_completions(
         sse::response(
             stream_events(&req, &ids, state.chunks),
             state.chunk_delay,
-            req.stream_cut,
+            req.ending,
         )
     } else {
         Json(completion(&req, &ids)).into_response()

@@ -49,7 +49,8 @@ pub struct Prepared {
     pub stream: bool,
     /// OpenAI `stream_options.include_usage`.
     pub include_usage: bool,
-    pub stream_cut: bool,
+    /// How a stream ends: normally, cut (`fake:stream_cut`) or stalled (`fake:stall`).
+    pub ending: crate::sse::Ending,
     pub prompt_tokens: u64,
     pub answer: Answer,
 }
@@ -103,6 +104,13 @@ pub async fn prepare(
         );
         return Err(provider.error(status, &message));
     }
+    if directives.redirect {
+        let here = match provider {
+            Provider::OpenAi => "/v1/chat/completions",
+            Provider::Anthropic => "/v1/messages",
+        };
+        return Err((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, here)]).into_response());
+    }
     if directives.malformed {
         return Err(([(header::CONTENT_TYPE, "application/json")], MALFORMED_BODY).into_response());
     }
@@ -126,7 +134,13 @@ pub async fn prepare(
         model,
         stream: body["stream"] == true,
         include_usage: body["stream_options"]["include_usage"] == true,
-        stream_cut: directives.stream_cut,
+        ending: if directives.stall {
+            crate::sse::Ending::Stall
+        } else if directives.stream_cut {
+            crate::sse::Ending::Cut
+        } else {
+            crate::sse::Ending::Normal
+        },
         prompt_tokens: text::prompt_tokens(messages, &body["system"]),
         answer,
     })

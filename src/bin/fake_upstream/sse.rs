@@ -1,5 +1,5 @@
 //! Server-sent-events plumbing shared by both providers: framing, pacing
-//! (`--chunk-delay-ms`) and the `fake:stream_cut` abort.
+//! (`--chunk-delay-ms`), the `fake:stream_cut` abort and the `fake:stall` silence.
 
 use std::{io, time::Duration};
 
@@ -15,6 +15,9 @@ use tokio_stream::wrappers::ReceiverStream;
 /// Lets the bytes sent before a `stream_cut` reach the client before the
 /// connection is torn down.
 const CUT_FLUSH: Duration = Duration::from_millis(50);
+
+/// How long a stalled stream stays silent ("forever" for any test).
+const STALL: Duration = Duration::from_secs(3600);
 
 /// An unnamed event (OpenAI style): `data: JSON`.
 pub fn data(payload: &Value) -> String {
@@ -37,13 +40,22 @@ pub struct Events {
     pub tail: Vec<String>,
 }
 
-/// Streams `events` as `text/event-stream`, waiting `delay` between events.
-///
-/// With `cut`, only the head and the first piece are sent, then the body fails:
-/// hyper drops the connection without the terminating chunk, which is what a
-/// provider dying mid-answer looks like to the gateway.
-pub fn response(events: Events, delay: Duration, cut: bool) -> Response {
+/// How a stream ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Normal,
+    /// Head and first piece, then the body fails: hyper drops the connection without the
+    /// terminating chunk, which is what a provider dying mid-answer looks like.
+    Cut,
+    /// Head and first piece, then silence with the connection open (until shutdown).
+    Stall,
+}
+
+/// Streams `events` as `text/event-stream`, waiting `delay` between events, ending as `end`
+/// says.
+pub fn response(events: Events, delay: Duration, end: Ending) -> Response {
     let Events { head, pieces, tail } = events;
+    let cut = end != Ending::Normal;
     let sent: Vec<String> = if cut {
         head.into_iter().chain(pieces.into_iter().take(1)).collect()
     } else {
@@ -59,6 +71,11 @@ pub fn response(events: Events, delay: Duration, cut: bool) -> Response {
             if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
                 return; // client went away
             }
+        }
+        if end == Ending::Stall {
+            tokio::time::sleep(STALL).await;
+            drop(tx);
+            return;
         }
         if cut {
             tokio::time::sleep(CUT_FLUSH).await;

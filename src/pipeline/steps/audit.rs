@@ -12,11 +12,52 @@ use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
 
 pub struct Audit {
     writer: AuditWriter,
+    auth_failures: AuthFailureGate,
 }
 
 impl Audit {
     pub fn new(writer: AuditWriter) -> Self {
-        Audit { writer }
+        Audit {
+            writer,
+            auth_failures: AuthFailureGate::default(),
+        }
+    }
+}
+
+/// Failed authentications written to the chain per second, at most. Each is evidence, but an
+/// unauthenticated flood must not take the chain lock and an fsync per request: beyond this
+/// rate they are counted (`tappass_auth_failures_total` counts all of them) and the next event
+/// written carries `details.suppressed_auth_failures`.
+pub const AUTH_FAILED_EVENTS_PER_SEC: u32 = 20;
+
+/// The rate gate for `auth_failed` events.
+#[derive(Debug, Default)]
+pub struct AuthFailureGate {
+    /// (second since start, events written in it, failures suppressed since the last written).
+    state: std::sync::Mutex<(u64, u32, u64)>,
+    start: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl AuthFailureGate {
+    /// `Some(suppressed before this one)` when this failure is written, `None` when counted
+    /// only.
+    pub fn admit(&self) -> Option<u64> {
+        let start = self.start.get_or_init(std::time::Instant::now);
+        self.admit_at(start.elapsed().as_secs())
+    }
+
+    fn admit_at(&self, second: u64) -> Option<u64> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.0 != second {
+            st.0 = second;
+            st.1 = 0;
+        }
+        if st.1 >= AUTH_FAILED_EVENTS_PER_SEC {
+            st.2 += 1;
+            return None;
+        }
+        st.1 += 1;
+        Some(std::mem::take(&mut st.2))
     }
 }
 
@@ -83,6 +124,10 @@ pub fn request_event(ctx: &Ctx) -> AuditEvent {
     if ctx.injection_score > 0.0 {
         details["injection_score_pct"] = json!((ctx.injection_score * 100.0).round() as u32);
     }
+    if ctx.client_disconnected() {
+        // The status is what the client would have received.
+        details["client_disconnected"] = json!(true);
+    }
     if let Some(r) = &ctx.rejection {
         details["error"] = json!({"type": r.kind.as_str(), "code": r.code, "message": r.message});
         if let Some(reason) = &r.reason {
@@ -112,7 +157,14 @@ impl Step for Audit {
     }
 
     async fn run(&self, ctx: &mut Ctx) {
-        let event = request_event(ctx);
+        let mut event = request_event(ctx);
+        if event.event_type == types::AUTH_FAILED {
+            match self.auth_failures.admit() {
+                None => return,
+                Some(0) => {}
+                Some(n) => event.details["suppressed_auth_failures"] = json!(n),
+            }
+        }
         match self.writer.append(event).await {
             Ok(link) => ctx.audited = Some(link),
             Err(e) => {
@@ -125,5 +177,27 @@ impl Step for Audit {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_failures_are_written_at_a_bounded_rate_and_counted() {
+        let gate = AuthFailureGate::default();
+        for _ in 0..AUTH_FAILED_EVENTS_PER_SEC {
+            assert_eq!(gate.admit_at(7), Some(0));
+        }
+        for _ in 0..500 {
+            assert_eq!(gate.admit_at(7), None);
+        }
+        assert_eq!(
+            gate.admit_at(8),
+            Some(500),
+            "the next written one carries the count"
+        );
+        assert_eq!(gate.admit_at(8), Some(0));
     }
 }

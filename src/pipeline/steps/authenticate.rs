@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::governance::flags::Grants;
 use crate::identity::keys::{self, KeyFamily};
 use crate::pipeline::{AgentIdentity, Ctx, Kind, Phase, Rejection, Step};
 use crate::store::{Store, StoreError};
@@ -96,9 +97,13 @@ impl Authenticate {
             )
             .code("agent_disabled"));
         }
+        // Stored grants were validated when written; anything unreadable grants nothing.
+        let flag_grants = Grants::parse_list(row.agent_flag_grants.as_deref().unwrap_or(""))
+            .unwrap_or(Grants::NONE);
         Ok(AgentIdentity {
             agent_id,
             key_id: row.key_id,
+            flag_grants,
         })
     }
 }

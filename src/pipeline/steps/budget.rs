@@ -34,6 +34,32 @@ fn exceeded(message: String) -> Rejection {
     Rejection::new(402, Kind::Budget, message).code("budget_exceeded")
 }
 
+/// Below this many completion tokens a capped call is not worth making: refused instead.
+const MIN_COMPLETION_TOKENS: u64 = 16;
+
+/// The completion limit the request itself set, if any.
+fn requested_max_tokens(ctx: &Ctx) -> Option<u64> {
+    let b = ctx.body.as_ref()?;
+    b.get("max_tokens")
+        .or_else(|| b.get("max_completion_tokens"))
+        .and_then(Value::as_u64)
+}
+
+/// Writes the completion limit the reservation paid for into the request, so the provider
+/// cannot produce more than the budget holds (OpenAI: the field the request used, else
+/// `max_tokens`; Anthropic: `max_tokens`).
+fn cap_max_tokens(ctx: &mut Ctx, completion: u64) {
+    let Some(body) = ctx.body.as_mut().and_then(Value::as_object_mut) else {
+        return;
+    };
+    let field = if body.contains_key("max_completion_tokens") {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
+    body.insert(field.into(), Value::from(completion));
+}
+
 /// Tokens the reservation assumes: ~4 bytes per prompt token, and the request's `max_tokens`
 /// (or `max_completion_tokens`, or the configured default) for the answer.
 pub fn estimate_tokens(ctx: &mut Ctx, default_max: u64) -> (u64, u64) {
@@ -99,16 +125,23 @@ impl Step for Budget {
             );
             return;
         };
-        let (prompt, completion) = estimate_tokens(ctx, b.default_max_tokens.unwrap_or(1024));
-        let estimate = price.cost_micros(prompt, completion);
+        let (prompt, mut completion) = estimate_tokens(ctx, b.default_max_tokens.unwrap_or(1024));
+        let explicit = requested_max_tokens(ctx).is_some();
+        let mut estimate = price.cost_micros(prompt, completion);
         if let Some(limit) = per_call {
             if estimate > limit {
-                ctx.reject(exceeded(format!(
-                    "estimated cost {} (with max_tokens {completion}) exceeds the per-call budget of {}",
-                    usd(estimate),
-                    usd(limit)
-                )));
-                return;
+                // A request that names no limit is capped to what the call budget pays for.
+                let fits = price.affordable_completion(prompt, limit);
+                if explicit || fits < MIN_COMPLETION_TOKENS {
+                    ctx.reject(exceeded(format!(
+                        "estimated cost {} (with max_tokens {completion}) exceeds the per-call budget of {}",
+                        usd(estimate),
+                        usd(limit)
+                    )));
+                    return;
+                }
+                completion = fits;
+                estimate = price.cost_micros(prompt, completion);
             }
         }
         let now = chrono::Utc::now();
@@ -135,12 +168,33 @@ impl Step for Budget {
                 ttl_secs: 32 * DAY,
             });
         }
-        ctx.cost_micros = estimate;
         if checks.is_empty() {
+            cap_max_tokens(ctx, completion);
+            ctx.cost_micros = estimate;
             return;
         }
-        match self.limiter.reserve(&checks, estimate).await {
-            Ok(r @ Reservation::Granted { .. }) => ctx.reservation = Some(r),
+        let mut outcome = self.limiter.reserve(&checks, estimate).await;
+        // Exhausted for the default completion: cap the completion to what is left, once.
+        if let Ok(Reservation::Exhausted {
+            limit_micros,
+            spent_micros,
+            ..
+        }) = &outcome
+        {
+            let left = limit_micros.saturating_sub(*spent_micros);
+            let fits = price.affordable_completion(prompt, left);
+            if !explicit && (MIN_COMPLETION_TOKENS..completion).contains(&fits) {
+                completion = fits;
+                estimate = price.cost_micros(prompt, completion);
+                outcome = self.limiter.reserve(&checks, estimate).await;
+            }
+        }
+        match outcome {
+            Ok(r @ Reservation::Granted { .. }) => {
+                cap_max_tokens(ctx, completion);
+                ctx.cost_micros = estimate;
+                ctx.reservation = Some(r);
+            }
             Ok(Reservation::Exhausted {
                 key,
                 limit_micros,

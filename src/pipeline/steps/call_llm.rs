@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
-use crate::providers::{ProviderError, RouteError, UpstreamReply, UpstreamRequest};
+use crate::providers::{ProviderError, RouteError, UpstreamReply, UpstreamRequest, WireFormat};
 
 /// Calls the provider `validate_input` routed the request to.
 pub struct CallLlm;
@@ -36,6 +36,17 @@ impl Step for CallLlm {
         };
         let mut body = body.clone();
         body["model"] = Value::from(route.model.clone());
+        // A stream is settled at what it cost: OpenAI reports a stream's usage only when asked.
+        if ctx.stream && ctx.format == WireFormat::OpenAi {
+            let asked = body["stream_options"]["include_usage"] == Value::Bool(true);
+            if !asked {
+                if !body["stream_options"].is_object() {
+                    body["stream_options"] = serde_json::json!({});
+                }
+                body["stream_options"]["include_usage"] = Value::Bool(true);
+                ctx.hide_usage_chunk = true;
+            }
+        }
         let req = UpstreamRequest {
             body,
             stream: ctx.stream,

@@ -93,6 +93,12 @@ impl Step for CostTracking {
             Some(UpstreamReply::Stream(_)) if ctx.rejection.is_none() => {
                 ctx.cost_micros = 0; // known when the stream ends
                 ctx.stream_settle = Some(settle);
+                let default_max = ctx.gov.config.budgets.default_max_tokens.unwrap_or(1024);
+                let (prompt, completion) = super::budget::estimate_tokens(ctx, default_max);
+                ctx.stream_fallback_usage = Usage {
+                    prompt_tokens: prompt,
+                    completion_tokens: completion,
+                };
             }
             Some(UpstreamReply::Complete { .. }) => ctx.cost_micros = settle(ctx.usage).await,
             // No answer: release the reservation, count nothing.

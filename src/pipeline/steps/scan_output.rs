@@ -75,18 +75,21 @@ impl Step for ScanOutput {
                 let distinct = ctx.detected_all(&kinds, NAME);
                 if !denied.is_empty() {
                     ctx.detected("TOOL_DENIED", denied.len() as u32, NAME);
-                    ctx.reply = None;
                     ctx.block("tool_permissions", denied.join("; "));
                 } else if !distinct.is_empty()
                     && scanner
                         .as_ref()
                         .is_some_and(|s| s.action == OutputAction::Block)
                 {
-                    ctx.reply = None;
                     ctx.block(
                         NAME,
                         format!("sensitive data in the answer: {}", distinct.join(", ")),
                     );
+                }
+                // Only a block that refused drops the answer: in observe / warn mode it is a
+                // recorded warning and the answer goes out as audited.
+                if ctx.rejection.is_some() {
+                    ctx.reply = None;
                 }
             }
             Some(UpstreamReply::Stream(_)) => {

@@ -18,16 +18,14 @@ pub fn tool_denied(gov: &Governance, flag: &ToolsPolicy, tool: &str) -> Option<S
     if !gov.tools_allow.is_empty() && !gov.tools_allow.iter().any(|t| t == tool) {
         return Some(format!("tool `{tool}` is not on the server's allow list"));
     }
-    match flag {
-        ToolsPolicy::Block => Some("tools are blocked (tools=block)".into()),
-        ToolsPolicy::Denylist(d) if d.iter().any(|t| t == tool) => {
-            Some(format!("tool `{tool}` is on the deny list"))
-        }
-        ToolsPolicy::Allowlist(a) if !a.iter().any(|t| t == tool) => {
-            Some(format!("tool `{tool}` is not on the allow list"))
-        }
-        _ => None,
+    if flag.permits(tool) {
+        return None;
     }
+    Some(match flag {
+        ToolsPolicy::Block => "tools are blocked (tools=block)".into(),
+        ToolsPolicy::Denylist(_) => format!("tool `{tool}` is on the deny list"),
+        _ => format!("tool `{tool}` is not on the allow list"),
+    })
 }
 
 #[async_trait]

@@ -50,7 +50,10 @@ impl Step for ValidateInput {
         }
         match &ctx.requested_flags {
             Ok(requested) => {
-                let (flags, ignored) = ctx.gov.flags_for(requested);
+                let agent_grants = ctx.agent.as_ref().map(|a| a.flag_grants);
+                let (flags, ignored) = ctx
+                    .gov
+                    .flags_for(requested, agent_grants.unwrap_or_default());
                 ctx.flags = flags;
                 ctx.flags_ignored = ignored;
             }
