@@ -781,6 +781,31 @@ fn stop_drains(run: &Run, key: &str) -> Result<(), String> {
             "{UNIT} Result={result} after the stop (expected success: a clean exit on SIGTERM)"
         ),
     );
+    // After the drain the daemon signed the chain head into the journal (the checkpoint that
+    // anchors the chain outside the database).
+    let checkpoint = wait_for(Duration::from_secs(10), Duration::from_millis(300), || {
+        ct.exec(&["journalctl", "-u", UNIT, "-o", "json", "--no-pager"])
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e.get("CHECKPOINT_SEQ").is_some() && e.get("SIGNATURE").is_some())
+            .last()
+    });
+    p.check(
+        checkpoint.is_ok(),
+        "no signed audit checkpoint (CHECKPOINT_SEQ, SIGNATURE) in the journal after the stop",
+    );
+    if let Ok(e) = &checkpoint {
+        eprintln!(
+            "journal checkpoint: seq {} signature {}…",
+            e["CHECKPOINT_SEQ"],
+            e["SIGNATURE"]
+                .as_str()
+                .unwrap_or_default()
+                .get(..16)
+                .unwrap_or_default()
+        );
+    }
     p.finish(|| ct.diagnose(UNIT))
 }
 

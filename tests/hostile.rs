@@ -837,3 +837,88 @@ async fn slow_and_idle_connections_are_closed() {
     let (key, _) = gw.agent("normal").await;
     assert_eq!(gw.chat(&key, "gpt-4o-mini", "hello").await.0, 200);
 }
+
+/// Deleting the newest events and rewriting `audit_head` leaves a chain that verifies on its
+/// own; the signed checkpoint outside the database exposes it. A checkpoint forged with
+/// another key is refused.
+async fn a_truncated_chain_is_caught_by_the_checkpoint(backend: &str) {
+    let Some((db, _pg)) = database(backend).await else {
+        return;
+    };
+    let upstream = Upstream::start(&[]);
+    let mut gw = gateway(db, &upstream, "[audit]\ncheckpoint_secs = 1\n").await;
+    let (key, _) = gw.agent("audited").await;
+    for i in 0..4 {
+        assert_eq!(
+            gw.chat(&key, "gpt-4o-mini", &format!("call {i}")).await.0,
+            200
+        );
+    }
+    let head = gw.verify().await["head_seq"].as_u64().unwrap();
+    // SIGTERM: the daemon writes a final checkpoint after draining.
+    let mut proc = gw.sigterm();
+    assert!(proc.0.wait().unwrap().success());
+    let out = gw.cli(&["audit", "verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("checkpoint seq {head} matches")),
+        "{stdout}"
+    );
+
+    // The tamperer deletes the last two events and rewrites the head to match.
+    let keep = head - 2;
+    gw.sql(&format!("DELETE FROM audit_events WHERE seq > {keep}"))
+        .await;
+    gw.sql(&format!(
+        "UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_events WHERE seq = {keep}) WHERE id = 1"
+    ))
+    .await;
+    let out = gw.cli(&["audit", "verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        stdout.contains("audit chain intact"),
+        "the chain alone verifies: {stdout}"
+    );
+    assert!(stdout.contains("TRUNCATED"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+
+    // A checkpoint signed with another key, appended by the tamperer: untrusted.
+    let file = find_file(&gw, "audit-checkpoints.jsonl");
+    let forged = json!({"seq": keep, "hash": "00", "ts": "2026-12-03T00:00:00Z",
+        "public_key": "11".repeat(32), "signature": "22".repeat(64)});
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&format!("{forged}\n"));
+    std::fs::write(&file, text).unwrap();
+    let out = gw.cli(&["audit", "verify", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("not the trusted key"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The state directory's file named `name` (the harness decides where the state lives).
+fn find_file(gw: &Gateway, name: &str) -> std::path::PathBuf {
+    let root = gw.config_path().parent().unwrap().to_path_buf();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == name) {
+                return p;
+            }
+        }
+    }
+    panic!("no {name} under the gateway's directory");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_chain_is_caught_by_the_checkpoint_sqlite() {
+    a_truncated_chain_is_caught_by_the_checkpoint("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_chain_is_caught_by_the_checkpoint_postgres() {
+    a_truncated_chain_is_caught_by_the_checkpoint("postgres").await;
+}

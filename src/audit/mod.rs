@@ -1,9 +1,12 @@
 //! The audit trail: events, the SHA-256 hash chain, group-committed appends, verification.
 //!
-//! `event` and `chain` are pure (no I/O) and exhaustively unit-tested; `writer` and `verify`
-//! talk to the database only through `store::Store`.
+//! `event`, `chain` and `checkpoint` are pure (no I/O) and exhaustively unit-tested; `writer`
+//! and `verify` talk to the database only through `store::Store`; `checkpoint_file` keeps the
+//! signed checkpoints that anchor the chain's head outside the database.
 
 pub mod chain;
+pub mod checkpoint;
+pub mod checkpoint_file;
 pub mod event;
 pub mod verify;
 pub mod writer;

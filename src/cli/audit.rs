@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::{Subcommand, ValueEnum};
 
 use super::{runtime, ConfigArgs};
+use crate::audit::checkpoint::{anchor, verify_signature, Anchor};
+use crate::audit::checkpoint_file::{newest, CHECKPOINT_FILE, PUBLIC_KEY_FILE};
 use crate::audit::verify::{export_line, verify_export, verify_store, Report};
 use crate::store::Store;
 
@@ -16,6 +18,9 @@ use crate::store::Store;
 pub enum AuditCommand {
     /// Recompute the hash chain from genesis. Exit 0: intact; 1: broken (the first bad event is
     /// named); 2: could not check.
+    ///
+    /// The database is also checked against the newest signed checkpoint (a deleted tail or a
+    /// rewritten head shows there even when the remaining chain verifies).
     Verify {
         #[command(flatten)]
         config: ConfigArgs,
@@ -25,6 +30,14 @@ pub enum AuditCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The checkpoint file (default: <state_dir>/audit-checkpoints.jsonl).
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// The trusted public key, hex or a file holding it (default:
+        /// <state_dir>/audit-signing.pub). Keep your own copy: a checkpoint signed by any other
+        /// key is refused.
+        #[arg(long, value_name = "HEX|FILE")]
+        public_key: Option<String>,
     },
     /// Export the audit trail, one event per line, each with its hash.
     Export {
@@ -46,7 +59,13 @@ pub enum ExportFormat {
 
 pub fn run(cmd: AuditCommand) -> ExitCode {
     match cmd {
-        AuditCommand::Verify { config, file, json } => verify(config, file, json),
+        AuditCommand::Verify {
+            config,
+            file,
+            json,
+            checkpoints,
+            public_key,
+        } => verify(config, file, json, checkpoints, public_key),
         AuditCommand::Export { config, output, .. } => export(config, output),
     }
 }
@@ -83,7 +102,13 @@ fn print_report(r: &Report, json: bool) -> ExitCode {
     }
 }
 
-fn verify(config: ConfigArgs, file: Option<PathBuf>, json: bool) -> ExitCode {
+fn verify(
+    config: ConfigArgs,
+    file: Option<PathBuf>,
+    json: bool,
+    checkpoints: Option<PathBuf>,
+    public_key: Option<String>,
+) -> ExitCode {
     if let Some(path) = file {
         return match File::open(&path) {
             Ok(f) => print_report(&verify_export(BufReader::new(f)), json),
@@ -94,16 +119,133 @@ fn verify(config: ConfigArgs, file: Option<PathBuf>, json: bool) -> ExitCode {
         };
     }
     let result = runtime().block_on(async {
+        let cfg = config.load(None).map_err(|e| e.to_string())?;
         let store = open_store(&config).await?;
-        verify_store(&store).await.map_err(|e| e.to_string())
+        let report = verify_store(&store).await.map_err(|e| e.to_string())?;
+        let state_dir = cfg.state_dir();
+        let cp_path = checkpoints.unwrap_or_else(|| state_dir.join(CHECKPOINT_FILE));
+        let anchor = check_checkpoint(&store, &cp_path, public_key, &state_dir).await?;
+        Ok::<_, String>((report, anchor))
     });
     match result {
-        Ok(report) => print_report(&report, json),
+        Ok((report, anchor)) => {
+            let code = print_report(&report, json);
+            let anchored = print_anchor(&anchor, json);
+            if code == ExitCode::SUCCESS && !anchored {
+                ExitCode::from(1)
+            } else {
+                code
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+/// What the newest checkpoint says about the database, or why there is none.
+#[derive(Debug, serde::Serialize)]
+struct AnchorReport {
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint_seq: Option<u64>,
+    #[serde(flatten)]
+    anchor: Option<Anchor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+async fn check_checkpoint(
+    store: &Store,
+    path: &std::path::Path,
+    public_key: Option<String>,
+    state_dir: &std::path::Path,
+) -> Result<AnchorReport, String> {
+    let mut out = AnchorReport {
+        file: path.display().to_string(),
+        checkpoint_seq: None,
+        anchor: None,
+        error: None,
+    };
+    let cp = match newest(path) {
+        Ok(Some(cp)) => cp,
+        Ok(None) => return Ok(out),
+        Err(e) => {
+            out.error = Some(e);
+            return Ok(out);
+        }
+    };
+    out.checkpoint_seq = Some(cp.seq);
+    let trusted = match public_key {
+        Some(k) if std::path::Path::new(&k).is_file() => std::fs::read_to_string(&k)
+            .map_err(|e| format!("{k}: {e}"))?
+            .trim()
+            .to_string(),
+        Some(k) => k,
+        None => {
+            let p = state_dir.join(PUBLIC_KEY_FILE);
+            std::fs::read_to_string(&p)
+                .map_err(|e| {
+                    format!(
+                        "no trusted public key ({}: {e}); pass --public-key",
+                        p.display()
+                    )
+                })?
+                .trim()
+                .to_string()
+        }
+    };
+    if let Err(e) = verify_signature(&cp, &trusted) {
+        out.error = Some(e);
+        return Ok(out);
+    }
+    let head_seq = store
+        .audit_head()
+        .await
+        .map_err(|e| e.to_string())?
+        .map_or(0, |h| h.seq);
+    let at = store
+        .audit_range(cp.seq.saturating_sub(1), cp.seq, 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stored = at
+        .first()
+        .filter(|r| r.seq == cp.seq)
+        .map(|r| r.hash.as_str());
+    out.anchor = Some(anchor(&cp, head_seq, stored));
+    Ok(out)
+}
+
+/// Prints the checkpoint check; `false` when it shows tampering or could not be trusted.
+fn print_anchor(r: &AnchorReport, json: bool) -> bool {
+    let ok = r.error.is_none() && matches!(r.anchor, None | Some(Anchor::Consistent));
+    if json {
+        println!("{}", serde_json::json!({ "checkpoint": r }));
+        return ok;
+    }
+    match (&r.anchor, &r.error) {
+        (_, Some(e)) => println!("checkpoint UNTRUSTED ({}): {e}", r.file),
+        (None, None) => println!("no signed checkpoint yet ({})", r.file),
+        (Some(Anchor::Consistent), _) => println!(
+            "checkpoint seq {} matches the database",
+            r.checkpoint_seq.unwrap_or(0)
+        ),
+        (
+            Some(Anchor::Truncated {
+                head_seq,
+                checkpoint_seq,
+            }),
+            _,
+        ) => println!(
+            "audit chain TRUNCATED: the signed checkpoint is at seq {checkpoint_seq}, the \
+             database has no event there (head {head_seq})"
+        ),
+        (Some(Anchor::Rewritten { seq }), _) => println!(
+            "audit chain REWRITTEN: event seq {seq} does not have the hash the checkpoint signed"
+        ),
+    }
+    ok
 }
 
 fn export(config: ConfigArgs, output: Option<PathBuf>) -> ExitCode {

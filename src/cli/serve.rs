@@ -214,6 +214,19 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
         config.models.clone().into_iter().collect(),
     ));
     let audit = AuditWriter::spawn(store.clone(), config.audit.batch_max);
+    let (signer, key_source) = crate::audit::checkpoint_file::load_signer(&state_dir)
+        .map_err(|e| anyhow::anyhow!("audit signing key: {e}"))?;
+    tracing::info!(
+        public_key = %signer.public_hex(),
+        source = ?key_source,
+        "audit checkpoints signed with this key"
+    );
+    let checkpointer = crate::audit::checkpoint_file::Checkpointer::spawn(
+        store.clone(),
+        signer,
+        &state_dir,
+        Duration::from_secs(config.audit.checkpoint_secs),
+    );
     let reload_audit = audit.clone();
     let governance =
         Governance::load(&config.governance).map_err(|e| anyhow::anyhow!("policy: {e}"))?;
@@ -298,6 +311,8 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
     let watchdog = tokio::spawn(crate::host::notify::watchdog_loop(status));
     let reloader = app.reloader.clone();
     server::serve(listener, app, shutdown_signal(reloader), grace).await?;
+    // After the drain: the shutdown checkpoint covers every event of this run.
+    checkpointer.finish().await;
     watchdog.abort();
     supervisor.abort();
     store.close().await;

@@ -334,11 +334,17 @@ pub struct AuditConfig {
     /// Maximum number of events committed in one transaction (group commit), 1 ..= 10000.
     /// Default 256.
     pub batch_max: usize,
+    /// Seconds between signed checkpoints of the chain head (when it moved), 1 ..= 86400.
+    /// Default 60. One is also written on shutdown.
+    pub checkpoint_secs: u64,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { batch_max: 256 }
+        Self {
+            batch_max: 256,
+            checkpoint_secs: 60,
+        }
     }
 }
 

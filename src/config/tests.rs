@@ -294,7 +294,10 @@ fn unknown_key_error_fields() {
             );
             assert_eq!(section.as_deref(), Some("audit"));
             assert_eq!(key, "batch");
-            assert_eq!(expected, &["batch_max".to_owned()]);
+            assert_eq!(
+                expected,
+                &["batch_max".to_owned(), "checkpoint_secs".to_owned()]
+            );
         }
         other => panic!("unexpected {other:?}"),
     }

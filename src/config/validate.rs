@@ -425,6 +425,13 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         1,
         10_000,
     )?;
+    check_range(
+        prov,
+        &["audit", "checkpoint_secs"],
+        config.audit.checkpoint_secs,
+        1,
+        86_400,
+    )?;
 
     // [sandbox]
     if config.sandbox.uid == 0 {
