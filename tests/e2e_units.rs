@@ -787,9 +787,9 @@ fn stop_drains(run: &Run, key: &str) -> Result<(), String> {
         ct.exec(&["journalctl", "-u", UNIT, "-o", "json", "--no-pager"])
             .stdout
             .lines()
+            .rev()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|e| e.get("CHECKPOINT_SEQ").is_some() && e.get("SIGNATURE").is_some())
-            .last()
+            .find(|e| e.get("CHECKPOINT_SEQ").is_some() && e.get("SIGNATURE").is_some())
     });
     p.check(
         checkpoint.is_ok(),
