@@ -685,19 +685,26 @@ async fn streams_are_settled_at_their_cost_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reservation_caps_the_completion() {
     let upstream = Upstream::start(&[]);
-    // gpt-4o-mini output: $0.60 per million tokens, $0.0002 pays for about 300 tokens;
-    // claude-3-5-haiku: $4.00, about 50.
+    // gpt-4o-mini output: $0.60 per million tokens, $0.0002 pays for about 300 tokens.
     let gw = gateway(Db::Sqlite, &upstream, "[budgets]\nper_call_usd = 0.0002\n").await;
     let (key, _) = gw.agent("capped").await;
     for path in ["/v1/chat/completions", "/v1/messages"] {
         let mut body = request(path, "hello", false);
         body.as_object_mut().unwrap().remove("max_tokens");
         let (status, resp) = gw.post(path, &key, &body).await;
-        assert_eq!(status, 200, "{path}: {resp}");
-        let cap = upstream.last_request().await["body"]["max_tokens"]
-            .as_u64()
-            .unwrap();
-        assert!((16..1024).contains(&cap), "capped to {cap}");
+        if path == "/v1/messages" {
+            // Anthropic's schema requires max_tokens.
+            assert_eq!(
+                (status, resp["error"]["param"].as_str()),
+                (400, Some("max_tokens"))
+            );
+        } else {
+            assert_eq!(status, 200, "{path}: {resp}");
+            let cap = upstream.last_request().await["body"]["max_tokens"]
+                .as_u64()
+                .unwrap();
+            assert!((16..1024).contains(&cap), "capped to {cap}");
+        }
         let mut explicit = request(path, "hello", false);
         explicit["max_tokens"] = json!(4096);
         let (status, resp) = gw.post(path, &key, &explicit).await;
@@ -921,4 +928,216 @@ async fn a_truncated_chain_is_caught_by_the_checkpoint_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncated_chain_is_caught_by_the_checkpoint_postgres() {
     a_truncated_chain_is_caught_by_the_checkpoint("postgres").await;
+}
+
+/// Schema violations from the review are refused (400, the field named), for both formats, and
+/// nothing reaches the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_invalid_requests_are_refused() {
+    let upstream = Upstream::start(&[]);
+    let gw = gateway(Db::Sqlite, &upstream, "").await;
+    let (key, _) = gw.agent("sloppy").await;
+    let before = upstream_posts(&upstream).await;
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let base = request(path, "hello", false);
+        let cases: Vec<(Value, &str)> = vec![
+            (
+                {
+                    let mut b = base.clone();
+                    b["messages"][0]["content"] = json!(42);
+                    b
+                },
+                "messages[0].content",
+            ),
+            (
+                {
+                    let mut b = base.clone();
+                    b["messages"][0]["role"] = json!("root");
+                    b
+                },
+                "messages[0].role",
+            ),
+            (
+                {
+                    let mut b = base.clone();
+                    b["max_tokens"] = json!(-1);
+                    b
+                },
+                "max_tokens",
+            ),
+            (
+                {
+                    let mut b = base.clone();
+                    b["model"] = json!("x".repeat(100_000));
+                    b
+                },
+                "model",
+            ),
+            (
+                {
+                    let mut b = base.clone();
+                    b["temperature"] = json!(9);
+                    b
+                },
+                "temperature",
+            ),
+        ];
+        for (body, field) in cases {
+            let (status, resp) = gw.post(path, &key, &body).await;
+            assert_eq!(status, 400, "{path} {field}: {resp}");
+            assert_eq!(resp["error"]["param"], field, "{path}: {resp}");
+        }
+    }
+    assert_eq!(
+        upstream_posts(&upstream).await,
+        before,
+        "nothing was forwarded"
+    );
+}
+
+/// Parts the review found unscanned are now read: PII in an Anthropic tool input, a secret in
+/// a search result, an injection in a document or a tool description, PII in a legacy
+/// function call; a part no detector can read is refused unless the operator lets it pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_part_is_scanned_or_refused() {
+    let upstream = Upstream::start(&[]);
+    let gw = gateway(Db::Sqlite, &upstream, "").await;
+    let (key, _) = gw.agent("parts").await;
+    let anthropic = |content: Value| {
+        json!({"model": "claude-3-5-haiku-latest", "max_tokens": 50, "messages": [
+            {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+            {"role": "user", "content": content}]})
+    };
+    // PII inside an echoed tool_use input and a secret in a search result: masked/redacted.
+    let body = json!({"model": "claude-3-5-haiku-latest", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "lookup",
+            "input": {"email": "carol@example.org"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+            {"type": "search_result", "source": "wiki", "title": "keys",
+             "content": [{"type": "text", "text": "token ghp_0123456789abcdefghijABCDEFGHIJ012345"}]}]},
+            {"type": "text", "text": "summarise"}]}]});
+    let (status, resp) = gw.post("/v1/messages", &key, &body).await;
+    assert_eq!(status, 200, "{resp}");
+    let sent = upstream.last_request().await.to_string();
+    assert!(
+        !sent.contains("carol@example.org") && !sent.contains("ghp_0123"),
+        "{sent}"
+    );
+
+    // An injection in a plain-text document, and in a tool description: blocked.
+    let doc = anthropic(json!([{"type": "document", "source": {"type": "text",
+        "media_type": "text/plain", "data": INJECTION}}, {"type": "text", "text": "summarise"}]));
+    let (status, resp) = gw.post("/v1/messages", &key, &doc).await;
+    assert_eq!(
+        (status, resp["error"]["blocked_by"].as_str()),
+        (403, Some("detect_injection"))
+    );
+    let mut poisoned = request("/v1/chat/completions", "what's the weather", false);
+    poisoned["tools"] = json!([{"type": "function", "function": {"name": "weather",
+        "description": INJECTION, "parameters": {"type": "object"}}}]);
+    let (status, resp) = gw.post("/v1/chat/completions", &key, &poisoned).await;
+    assert_eq!(
+        (status, resp["error"]["blocked_by"].as_str()),
+        (403, Some("detect_injection"))
+    );
+
+    // Legacy function_call arguments in the history: masked.
+    let legacy = json!({"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "mail her"},
+        {"role": "assistant", "content": null, "function_call": {"name": "send",
+            "arguments": "{\"to\": \"carol@example.org\"}"}},
+        {"role": "function", "name": "send", "content": "sent"}]});
+    let (status, resp) = gw.post("/v1/chat/completions", &key, &legacy).await;
+    assert_eq!(status, 200, "{resp}");
+    assert!(!upstream
+        .last_request()
+        .await
+        .to_string()
+        .contains("carol@example.org"));
+
+    // Unreadable parts: a PDF document, an OpenAI file, an unknown type — 400 naming the part.
+    let pdf = anthropic(json!([{"type": "document", "source": {"type": "base64",
+        "media_type": "application/pdf", "data": "JVBERi0xLjQK"}}]));
+    let (status, resp) = gw.post("/v1/messages", &key, &pdf).await;
+    assert_eq!(
+        (status, resp["error"]["code"].as_str()),
+        (400, Some("unscanned_part")),
+        "{resp}"
+    );
+    assert_eq!(resp["error"]["param"], "messages[1].content[0].source");
+    let mut file = request("/v1/chat/completions", "x", false);
+    file["messages"][0]["content"] = json!([{"type": "file", "file": {"file_data": "JVBERi0="}}]);
+    let (status, resp) = gw.post("/v1/chat/completions", &key, &file).await;
+    assert_eq!(
+        (status, resp["error"]["code"].as_str()),
+        (400, Some("unscanned_part"))
+    );
+    assert!(
+        resp["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`file`"),
+        "{resp}"
+    );
+    let odd = anthropic(json!([{"type": "hologram", "data": "?"}]));
+    let (status, resp) = gw.post("/v1/messages", &key, &odd).await;
+    assert_eq!(
+        (status, resp["error"]["param"].as_str()),
+        (400, Some("messages[1].content[0]"))
+    );
+
+    // The operator lets them pass: forwarded, and on record.
+    let gw2 = gateway(
+        Db::Sqlite,
+        &upstream,
+        "[pipeline]\nunscanned_parts = \"pass\"\n",
+    )
+    .await;
+    let (key2, _) = gw2.agent("parts").await;
+    let (status, _) = gw2.post("/v1/messages", &key2, &pdf).await;
+    assert_eq!(status, 200);
+    let events = gw2.audit_all().await;
+    assert!(last_call(&events)["detections"]
+        .to_string()
+        .contains("UNSCANNED_PART"));
+}
+
+/// The legacy `functions` declaration is held to the tool lists like `tools`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_functions_obey_the_tool_lists() {
+    let upstream = Upstream::start(&[]);
+    let gw = gateway(Db::Sqlite, &upstream, "[tools]\ndeny = [\"shell\"]\n").await;
+    let (key, _) = gw.agent("legacy").await;
+    let mut body = request("/v1/chat/completions", "run it", false);
+    body["functions"] = json!([{"name": "shell", "parameters": {"type": "object"}}]);
+    let (status, resp) = gw.post("/v1/chat/completions", &key, &body).await;
+    assert_eq!(
+        (status, resp["error"]["blocked_by"].as_str()),
+        (403, Some("tool_permissions"))
+    );
+}
+
+/// An Anthropic answer whose tool_use input carries PII is redacted before the client sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_inputs_in_answers_are_scanned() {
+    let upstream = Upstream::start(&[]);
+    let gw = gateway(Db::Sqlite, &upstream, "[flags]\ngrant = \"pii\"\n").await;
+    let (key, _) = gw.agent("tooler").await;
+    let body = request(
+        "/v1/messages",
+        "fake:call=lookup find carol@example.org please",
+        false,
+    );
+    let (status, _, resp) = gw
+        .chat_with_path(
+            "/v1/messages",
+            &key,
+            &body,
+            &[("x-tappass-flags", "pii=flag")],
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    assert!(resp.to_string().contains("tool_use"), "{resp}");
+    assert!(!resp.to_string().contains("carol@example.org"), "{resp}");
 }

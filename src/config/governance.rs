@@ -79,6 +79,19 @@ pub struct PipelineConfig {
     pub scan_output: StepConfig,
     /// Restore values masked on the way in, for the same agent, on the way out.
     pub pii_restore: PiiRestoreConfig,
+    /// Parts the detectors cannot read (unknown part types, files, audio, PDF documents).
+    pub unscanned_parts: UnscannedParts,
+}
+
+/// `[pipeline] unscanned_parts`: what happens to a request part no detector can read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnscannedParts {
+    /// 400 naming the part (the default: every part is scanned, or the request is refused).
+    #[default]
+    Refuse,
+    /// Forwarded unread, recorded in the audit event (`UNSCANNED_PART` detections).
+    Pass,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -11,6 +11,7 @@ pub mod output;
 mod rejection;
 pub mod steps;
 pub mod stream;
+pub mod wire;
 
 use std::sync::Arc;
 

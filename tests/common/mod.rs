@@ -354,9 +354,21 @@ impl Gateway {
         body: &Value,
         headers: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.chat_with_path("/v1/chat/completions", key, body, headers)
+            .await
+    }
+
+    /// POSTs `body` to `path` with extra headers.
+    pub async fn chat_with_path(
+        &self,
+        path: &str,
+        key: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut req = self
             .http
-            .post(format!("{}/v1/chat/completions", self.url))
+            .post(format!("{}{path}", self.url))
             .bearer_auth(key)
             .json(body);
         for (k, v) in headers {

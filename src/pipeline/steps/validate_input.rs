@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::config::governance::UnscannedParts;
 use crate::pipeline::{Ctx, Phase, Rejection, Step};
 
 /// Also resolves the model to a provider (a `model` nobody serves is a bad request too), so
@@ -41,6 +42,9 @@ impl Step for ValidateInput {
             }
             Err(r) => return ctx.reject(*r),
         }
+        if let Err(r) = check_schema(ctx) {
+            return ctx.reject(*r);
+        }
         match self
             .router
             .route(ctx.format, ctx.model.as_deref().unwrap_or_default())
@@ -65,6 +69,56 @@ impl Step for ValidateInput {
             }
         }
     }
+}
+
+/// The wire format's schema (`pipeline/wire`): violations are 400 naming the field; parts no
+/// detector can read are refused unless `[pipeline] unscanned_parts = "pass"` (then audited).
+fn check_schema(ctx: &mut Ctx) -> Result<(), Box<Rejection>> {
+    let Some(body) = ctx.body.as_ref() else {
+        return Ok(());
+    };
+    let checked = crate::pipeline::wire::check(body, ctx.format)
+        .map_err(|e| invalid(e.field.clone(), e.message))?;
+    if let Some(first) = checked.unscanned.first() {
+        if ctx.gov.config.pipeline.unscanned_parts == UnscannedParts::Refuse {
+            let kind = part_type(body, first);
+            return Err(Box::new(
+                Rejection::invalid(
+                    first.clone(),
+                    format!(
+                        "a `{kind}` part cannot be scanned for PII, secrets or injection, so it \
+                         is refused ({} such part(s)); an operator may let such parts pass \
+                         with [pipeline] unscanned_parts = \"pass\"",
+                        checked.unscanned.len()
+                    ),
+                )
+                .code("unscanned_part"),
+            ));
+        }
+        ctx.detected(
+            "UNSCANNED_PART",
+            checked.unscanned.len() as u32,
+            "validate_input",
+        );
+    }
+    ctx.detected("OPAQUE_PART", checked.opaque, "validate_input");
+    Ok(())
+}
+
+/// The `type` of the part at `path` (`messages[0].content[2]`, `….source`), for messages.
+fn part_type(body: &Value, path: &str) -> String {
+    let pointer: String = path
+        .split(['.', '['])
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{}", s.trim_end_matches(']')))
+        .collect();
+    body.pointer(&pointer)
+        .and_then(|p| p.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .chars()
+        .take(64)
+        .collect()
 }
 
 fn invalid(param: impl Into<String>, message: impl Into<String>) -> Box<Rejection> {

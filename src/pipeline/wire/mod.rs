@@ -1,0 +1,158 @@
+//! The request schemas of both wire formats, as serde types: what `validate_input` checks a
+//! body against before anything else reads it.
+//!
+//! Every message role and content-part type the OpenAI Chat Completions and Anthropic Messages
+//! APIs define is a variant here; a role outside them, a content that is neither a string nor
+//! an array of parts, a number out of range or an over-long model name is a 400 naming the
+//! field. A part type the gateway does not know, or one whose content it cannot read (binary
+//! files, audio, PDF documents), is counted as *unscanned*: `validate_input` refuses it unless
+//! the operator lets unscanned parts pass (`[pipeline] unscanned_parts = "pass"`, audited).
+//! Images are the exception: they pass, counted and audited, because refusing them would break
+//! every multimodal agent. `content.rs` reads the text of every other part; its coverage test
+//! walks a sample of each variant declared here.
+//!
+//! Unknown *fields* pass: both APIs add parameters often, and none of them carries text the
+//! model reads without also being declared here.
+
+pub mod anthropic;
+pub mod openai;
+
+use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
+
+use crate::providers::WireFormat;
+
+/// The longest model name accepted (provider model ids are far shorter).
+pub const MAX_MODEL_LEN: usize = 256;
+/// The largest completion limit accepted (no model produces more in one answer).
+pub const MAX_COMPLETION_TOKENS: u64 = 10_000_000;
+
+/// What the schema check learned beyond "valid".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Paths of parts the gateway cannot read (unknown types, binary files, audio, PDFs).
+    pub unscanned: Vec<String>,
+    /// Images and provider-encrypted blocks (passed, not read; audited).
+    pub opaque: u32,
+}
+
+/// A schema violation: the field (a path like `messages[2].content[0].type`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    pub field: String,
+    pub message: String,
+}
+
+impl SchemaError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SchemaError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks `body` (already JSON) against `format`'s request schema.
+pub fn check(body: &serde_json::Value, format: WireFormat) -> Result<Checked, SchemaError> {
+    match format {
+        WireFormat::OpenAi => parse::<openai::Request>(body)?.check(),
+        WireFormat::Anthropic => parse::<anthropic::Request>(body)?.check(),
+    }
+}
+
+/// Deserializes with the path of a failure (`messages[1].role`) as the field.
+fn parse<'de, T: Deserialize<'de>>(body: &'de serde_json::Value) -> Result<T, SchemaError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // A missing field is reported at its parent: name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_string());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name,
+            (".", None) => "body".to_string(),
+            (p, Some(name)) => format!("{p}.{name}"),
+            (p, None) => p.to_string(),
+        };
+        SchemaError::new(field, message)
+    })
+}
+
+/// A message `content`: a string or an array of parts of type `P`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content<P> {
+    Text(String),
+    Parts(Vec<P>),
+}
+
+impl<'de, P: Deserialize<'de>> Deserialize<'de> for Content<P> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<P>(std::marker::PhantomData<P>);
+        impl<'de, P: Deserialize<'de>> Visitor<'de> for V<P> {
+            type Value = Content<P>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an array of content parts")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Content::Text(s.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Content::Text(s))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(p) = seq.next_element()? {
+                    parts.push(p);
+                }
+                Ok(Content::Parts(parts))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Range checks shared by both formats.
+fn check_model(model: &str) -> Result<(), SchemaError> {
+    if model.trim().is_empty() {
+        return Err(SchemaError::new("model", "must not be empty"));
+    }
+    if model.len() > MAX_MODEL_LEN {
+        return Err(SchemaError::new(
+            "model",
+            format!("must be at most {MAX_MODEL_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_tokens(field: &str, v: Option<i64>) -> Result<(), SchemaError> {
+    match v {
+        Some(n) if n < 1 || n as u64 > MAX_COMPLETION_TOKENS => Err(SchemaError::new(
+            field,
+            format!("must be an integer from 1 to {MAX_COMPLETION_TOKENS}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_range(field: &str, v: Option<f64>, min: f64, max: f64) -> Result<(), SchemaError> {
+    match v {
+        Some(x) if !(min..=max).contains(&x) => Err(SchemaError::new(
+            field,
+            format!("must be a number from {min} to {max}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_messages_len(n: usize) -> Result<(), SchemaError> {
+    if n == 0 {
+        return Err(SchemaError::new("messages", "must not be empty"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod tests;

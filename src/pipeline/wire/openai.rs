@@ -1,0 +1,224 @@
+//! OpenAI Chat Completions request schema (the parts of it that carry text or constrain it).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    check_messages_len, check_model, check_range, check_tokens, Checked, Content, SchemaError,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct Request {
+    pub model: String,
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<i64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub n: Option<i64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub stream: Option<bool>,
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    pub tools: Option<Vec<Tool>>,
+    /// Legacy function declarations (checked against the tool lists like `tools`).
+    #[serde(default)]
+    pub functions: Option<Vec<FunctionDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: Option<bool>,
+}
+
+/// Every role the API defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    Developer,
+    User,
+    Assistant,
+    Tool,
+    /// Legacy function results.
+    Function,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    #[serde(default)]
+    pub content: Option<Content<Part>>,
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    #[serde(default)]
+    pub function_call: Option<FunctionCall>,
+    #[serde(default)]
+    pub refusal: Option<String>,
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Every content-part type the API defines.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Part {
+    Text {
+        text: String,
+    },
+    ImageUrl {
+        image_url: Value,
+    },
+    InputAudio {
+        input_audio: Value,
+    },
+    File {
+        file: Value,
+    },
+    Refusal {
+        refusal: String,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
+impl Part {
+    fn name(&self) -> &'static str {
+        match self {
+            Part::Text { .. } => "text",
+            Part::ImageUrl { .. } => "image_url",
+            Part::InputAudio { .. } => "input_audio",
+            Part::File { .. } => "file",
+            Part::Refusal { .. } => "refusal",
+            Part::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolCall {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionCall {
+    pub name: String,
+    pub arguments: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Tool {
+    Function {
+        function: FunctionDef,
+    },
+    Custom {
+        custom: Value,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+}
+
+impl Request {
+    pub fn check(&self) -> Result<Checked, SchemaError> {
+        check_model(&self.model)?;
+        check_messages_len(self.messages.len())?;
+        check_tokens("max_tokens", self.max_tokens)?;
+        check_tokens("max_completion_tokens", self.max_completion_tokens)?;
+        check_range("temperature", self.temperature, 0.0, 2.0)?;
+        check_range("top_p", self.top_p, 0.0, 1.0)?;
+        check_range("presence_penalty", self.presence_penalty, -2.0, 2.0)?;
+        check_range("frequency_penalty", self.frequency_penalty, -2.0, 2.0)?;
+        if let Some(n) = self.n {
+            if !(1..=128).contains(&n) {
+                return Err(SchemaError::new("n", "must be an integer from 1 to 128"));
+            }
+        }
+        let mut checked = Checked::default();
+        for (i, m) in self.messages.iter().enumerate() {
+            check_message(i, m, &mut checked)?;
+        }
+        for (i, t) in self.tools.iter().flatten().enumerate() {
+            if let Tool::Unknown = t {
+                checked.unscanned.push(format!("tools[{i}]"));
+            }
+        }
+        Ok(checked)
+    }
+}
+
+fn check_message(i: usize, m: &Message, checked: &mut Checked) -> Result<(), SchemaError> {
+    let at = |f: &str| format!("messages[{i}].{f}");
+    let calls = m.tool_calls.as_ref().is_some_and(|c| !c.is_empty()) || m.function_call.is_some();
+    match (&m.content, m.role) {
+        (None, Role::Assistant) if calls || m.refusal.is_some() => {}
+        (None, Role::Function) => {}
+        (None, _) => return Err(SchemaError::new(at("content"), "is required")),
+        (Some(Content::Text(_)), _) => {}
+        (Some(Content::Parts(parts)), role) => {
+            for (j, p) in parts.iter().enumerate() {
+                let path = format!("messages[{i}].content[{j}]");
+                let allowed = match role {
+                    Role::System | Role::Developer | Role::Tool | Role::Function => {
+                        matches!(p, Part::Text { .. })
+                    }
+                    Role::User => !matches!(p, Part::Refusal { .. }),
+                    Role::Assistant => {
+                        matches!(p, Part::Text { .. } | Part::Refusal { .. } | Part::Unknown)
+                    }
+                };
+                if !allowed {
+                    return Err(SchemaError::new(
+                        format!("{path}.type"),
+                        format!("a `{}` part is not allowed in a {role:?} message", p.name()),
+                    ));
+                }
+                match p {
+                    Part::ImageUrl { .. } => checked.opaque += 1,
+                    // Binary files and audio cannot be read for PII or injection.
+                    Part::InputAudio { .. } | Part::File { .. } | Part::Unknown => {
+                        checked.unscanned.push(path)
+                    }
+                    Part::Text { .. } | Part::Refusal { .. } => {}
+                }
+            }
+        }
+    }
+    if m.role == Role::Tool && m.tool_call_id.is_none() {
+        return Err(SchemaError::new(
+            at("tool_call_id"),
+            "is required for a tool message",
+        ));
+    }
+    if m.role == Role::Function && m.name.is_none() {
+        return Err(SchemaError::new(
+            at("name"),
+            "is required for a function message",
+        ));
+    }
+    Ok(())
+}
