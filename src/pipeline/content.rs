@@ -96,6 +96,11 @@ fn texts_in_content(content: &mut Value, f: &mut dyn FnMut(&mut String)) {
     }
 }
 
+/// The texts of one answer block (an Anthropic `content_block_start` carries a whole block).
+pub fn answer_block_texts_mut(block: &mut Value, f: &mut dyn FnMut(&mut String)) {
+    texts_in_part(block, f);
+}
+
 /// The texts of one part or block (the types of `pipeline/wire`; images, files and audio carry
 /// none that can be read — the schema check refuses or audits those).
 fn texts_in_part(p: &mut Value, f: &mut dyn FnMut(&mut String)) {

@@ -131,7 +131,37 @@ enum Channel {
     Text(u64),
     /// OpenAI tool call arguments (choice, tool index) / Anthropic input_json block.
     Args(u64, u64),
+    /// OpenAI `delta.refusal` of a choice.
+    Refusal(u64),
+    /// OpenAI `delta.reasoning_content` / Anthropic thinking block.
+    Reasoning(u64),
 }
+
+impl Channel {
+    /// The choice (OpenAI) or content block (Anthropic) it belongs to.
+    fn index(self) -> u64 {
+        match self {
+            Channel::Text(i)
+            | Channel::Args(i, _)
+            | Channel::Refusal(i)
+            | Channel::Reasoning(i) => i,
+        }
+    }
+
+    /// The OpenAI delta field a text-like channel writes.
+    fn openai_field(self) -> Option<&'static str> {
+        match self {
+            Channel::Text(_) => Some("content"),
+            Channel::Refusal(_) => Some("refusal"),
+            Channel::Reasoning(_) => Some("reasoning_content"),
+            Channel::Args(..) => None,
+        }
+    }
+}
+
+/// An event that is not JSON (other than OpenAI's `[DONE]`) cannot be scanned: it is not
+/// forwarded, and recorded under this kind.
+pub const UNSCANNED_EVENT: &str = "UNSCANNED_EVENT";
 
 /// The result of looking at one event.
 pub enum Verdict {
@@ -245,15 +275,14 @@ impl StreamScanner {
                     .template
                     .clone()
                     .unwrap_or_else(|| json!({"object": "chat.completion.chunk"}));
-                let delta = match ch {
-                    Channel::Text(_) => json!({"content": text}),
-                    Channel::Args(_, t) => {
+                let delta = match (ch, ch.openai_field()) {
+                    (Channel::Args(_, t), _) => {
                         json!({"tool_calls": [{"index": t, "function": {"arguments": text}}]})
                     }
+                    (_, Some(field)) => json!({ field: text }),
+                    (_, None) => return None,
                 };
-                let i = match ch {
-                    Channel::Text(i) | Channel::Args(i, _) => i,
-                };
+                let i = ch.index();
                 chunk["choices"] = json!([{"index": i, "delta": delta, "finish_reason": null}]);
                 if let Some(obj) = chunk.as_object_mut() {
                     obj.remove("usage");
@@ -262,9 +291,14 @@ impl StreamScanner {
             }
             WireFormat::Anthropic => {
                 let (index, delta) = match ch {
-                    Channel::Text(i) => (i, json!({"type": "text_delta", "text": text})),
+                    Channel::Text(i) | Channel::Refusal(i) => {
+                        (i, json!({"type": "text_delta", "text": text}))
+                    }
                     Channel::Args(i, _) => {
                         (i, json!({"type": "input_json_delta", "partial_json": text}))
+                    }
+                    Channel::Reasoning(i) => {
+                        (i, json!({"type": "thinking_delta", "thinking": text}))
                     }
                 };
                 Some(SseEvent::named(
@@ -278,7 +312,11 @@ impl StreamScanner {
 
     fn openai(&mut self, ev: SseEvent) -> Result<Vec<SseEvent>, String> {
         let Ok(mut chunk) = serde_json::from_str::<Value>(&ev.data) else {
-            return Ok(vec![ev]); // [DONE] and anything we do not understand pass as they are
+            if ev.data.trim() == "[DONE]" {
+                return Ok(vec![ev]);
+            }
+            self.kinds.push(UNSCANNED_EVENT);
+            return Ok(Vec::new());
         };
         let mut template = chunk.clone();
         if let Some(obj) = template.as_object_mut() {
@@ -292,9 +330,12 @@ impl StreamScanner {
         for choice in choices_taken.iter_mut() {
             let i = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
             let finishing = choice.get("finish_reason").is_some_and(|f| !f.is_null());
-            if let Some(Value::String(piece)) = choice.pointer("/delta/content").cloned().as_ref() {
-                let out = self.push(Channel::Text(i), piece, false)?;
-                choice["delta"]["content"] = Value::from(out);
+            for ch in [Channel::Text(i), Channel::Refusal(i), Channel::Reasoning(i)] {
+                let field = ch.openai_field().unwrap_or("content");
+                if let Some(Value::String(piece)) = choice["delta"].get(field).cloned().as_ref() {
+                    let out = self.push(ch, piece, false)?;
+                    choice["delta"][field] = Value::from(out);
+                }
             }
             if let Some(calls) = choice
                 .pointer_mut("/delta/tool_calls")
@@ -316,19 +357,10 @@ impl StreamScanner {
                 }
             }
             if finishing {
-                let rest =
-                    self.flush(|c| matches!(c, Channel::Text(x) | Channel::Args(x, _) if *x == i))?;
+                let rest = self.flush(|c| c.index() == i)?;
                 for (ch, text) in rest {
-                    match ch {
-                        Channel::Text(_) => {
-                            let prev = choice
-                                .pointer("/delta/content")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string();
-                            choice["delta"]["content"] = Value::from(prev + &text);
-                        }
-                        Channel::Args(_, t) => {
+                    match (ch, ch.openai_field()) {
+                        (Channel::Args(_, t), _) => {
                             let calls = choice["delta"]
                                 .as_object_mut()
                                 .map(|d| d.entry("tool_calls").or_insert_with(|| json!([])));
@@ -336,6 +368,15 @@ impl StreamScanner {
                                 calls.push(json!({"index": t, "function": {"arguments": text}}));
                             }
                         }
+                        (_, Some(field)) => {
+                            let prev = choice["delta"]
+                                .get(field)
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string();
+                            choice["delta"][field] = Value::from(prev + &text);
+                        }
+                        (_, None) => {}
                     }
                 }
             }
@@ -349,12 +390,16 @@ impl StreamScanner {
 
     fn anthropic(&mut self, ev: SseEvent) -> Result<Vec<SseEvent>, String> {
         let Ok(mut data) = serde_json::from_str::<Value>(&ev.data) else {
-            return Ok(vec![ev]);
+            self.kinds.push(UNSCANNED_EVENT);
+            return Ok(Vec::new());
         };
         let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
         match data.get("type").and_then(Value::as_str) {
             Some("content_block_start") => {
-                if data.pointer("/content_block/type").and_then(Value::as_str) == Some("tool_use") {
+                if matches!(
+                    data.pointer("/content_block/type").and_then(Value::as_str),
+                    Some("tool_use" | "server_tool_use")
+                ) {
                     if let Some(name) = data.pointer("/content_block/name").and_then(Value::as_str)
                     {
                         if let Some(reason) = (self.tool_check)(name) {
@@ -362,12 +407,37 @@ impl StreamScanner {
                         }
                     }
                 }
-                Ok(vec![ev])
+                // A block may start with content (text, a tool input, search results): scanned
+                // whole, as a complete answer would be.
+                let Some(block) = data.get_mut("content_block") else {
+                    return Ok(vec![ev]);
+                };
+                let mut kinds = Vec::new();
+                let mut failed = None;
+                crate::pipeline::content::answer_block_texts_mut(block, &mut |t| {
+                    let found = self.scanner.scan_text(t);
+                    if !found.is_empty() && self.scanner.action == OutputAction::Block {
+                        failed = Some(found.clone());
+                    }
+                    kinds.extend(found);
+                });
+                self.kinds.extend(kinds);
+                if let Some(found) = failed {
+                    return Err(format!(
+                        "sensitive data in the answer: {}",
+                        found.join(", ")
+                    ));
+                }
+                Ok(vec![SseEvent {
+                    event: ev.event,
+                    data: data.to_string(),
+                }])
             }
             Some("content_block_delta") => {
                 let (ch, field) = match data.pointer("/delta/type").and_then(Value::as_str) {
                     Some("text_delta") => (Channel::Text(index), "text"),
                     Some("input_json_delta") => (Channel::Args(index, 0), "partial_json"),
+                    Some("thinking_delta") => (Channel::Reasoning(index), "thinking"),
                     _ => return Ok(vec![ev]),
                 };
                 let piece = data["delta"][field].as_str().unwrap_or("").to_string();
@@ -383,7 +453,7 @@ impl StreamScanner {
             }
             Some("content_block_stop") => {
                 let mut out: Vec<SseEvent> = self
-                    .flush(|c| matches!(c, Channel::Text(x) | Channel::Args(x, _) if *x == index))?
+                    .flush(|c| c.index() == index)?
                     .into_iter()
                     .filter_map(|(ch, text)| self.synthetic(ch, text))
                     .collect();

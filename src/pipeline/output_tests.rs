@@ -205,3 +205,92 @@ fn open_private_key_is_held_until_its_end() {
     let buf = "here: -----BEGIN PRIVATE KEY-----\nMIIE".to_string() + &"A".repeat(300) + "\n";
     assert_eq!(safe_cut(&buf, &[]), 6);
 }
+
+/// The review's unscanned stream parts: non-JSON events, refusal and reasoning deltas,
+/// thinking deltas, a block that starts with content.
+#[test]
+fn every_stream_part_is_scanned_or_dropped() {
+    let mut s = StreamScanner::new(
+        WireFormat::OpenAi,
+        scanner(OutputAction::Redact),
+        no_tools(),
+    );
+    let delta = |d: Value| {
+        SseEvent::data(
+            json!({"id": "c1", "object": "chat.completion.chunk", "model": "m",
+            "choices": [{"index": 0, "delta": d, "finish_reason": null}]})
+            .to_string(),
+        )
+    };
+    let (out, stop) = run(
+        &mut s,
+        vec![
+            SseEvent::data("not json: alice@example.com"),
+            delta(json!({"refusal": "mail alice@exa"})),
+            delta(json!({"refusal": "mple.com now "})),
+            delta(json!({"reasoning_content": "key AKIAIOSFODNN7EXAMPLE ok "})),
+            openai_finish(),
+            SseEvent::data("[DONE]"),
+        ],
+    );
+    assert!(stop.is_none());
+    let text: String = out.iter().map(|e| e.data.clone()).collect();
+    assert!(
+        !text.contains("alice@") && !text.contains("AKIAIOSFODNN7EXAMPLE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[MASKED_EMAIL]") && text.contains("[REDACTED]"),
+        "{text}"
+    );
+    assert!(text.contains("[DONE]"));
+    assert!(s.kinds.contains(&UNSCANNED_EVENT));
+
+    let mut s = StreamScanner::new(
+        WireFormat::Anthropic,
+        scanner(OutputAction::Redact),
+        no_tools(),
+    );
+    let ev = |name: &str, d: Value| SseEvent::named(name, d.to_string());
+    let (out, stop) = run(
+        &mut s,
+        vec![
+            ev(
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "thinking", "thinking": ""}}),
+            ),
+            ev(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": "the key is ghp_0123456789abcdef"}}),
+            ),
+            ev(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": "ghijABCDEFGHIJ012345 ok"}}),
+            ),
+            ev(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 0}),
+            ),
+            ev(
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 1,
+                "content_block": {"type": "text", "text": "write to bob@example.org"}}),
+            ),
+            ev(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 1}),
+            ),
+            SseEvent::named("ping", "garbage{"),
+        ],
+    );
+    assert!(stop.is_none());
+    let text: String = out.iter().map(|e| e.data.clone()).collect();
+    assert!(
+        !text.contains("ghp_") && !text.contains("bob@example.org"),
+        "{text}"
+    );
+    assert!(!text.contains("garbage"));
+}
