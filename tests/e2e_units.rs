@@ -250,6 +250,15 @@ fn step_start(run: &mut Run) -> Result<(), String> {
         (61184..=65519).contains(&uid),
         format!("Uid {uid} is not a dynamic uid (61184..65519)"),
     );
+    // The unit's resource bounds are in force (docs/hardening.md, "Memory and tasks").
+    for (prop, want) in [
+        ("MemoryHigh", "805306368"),
+        ("MemoryMax", "1073741824"),
+        ("TasksMax", "1024"),
+    ] {
+        let got = ct.show(UNIT, prop);
+        p.check(got == want, format!("{prop}={got}, expected {want}"));
+    }
     p.finish(|| ct.diagnose(UNIT))
 }
 

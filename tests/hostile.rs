@@ -1141,3 +1141,82 @@ async fn tool_inputs_in_answers_are_scanned() {
     assert!(resp.to_string().contains("tool_use"), "{resp}");
     assert!(!resp.to_string().contains("carol@example.org"), "{resp}");
 }
+
+/// A barrage of hostile requests — malformed bodies, wrong types, unknown roles and parts,
+/// loosening flags, smuggled characters, oversized fields — gets clear 4xx refusals or governed
+/// 2xx answers, never a 5xx, on both wire formats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hostile_request_gets_a_5xx() {
+    let upstream = Upstream::start(&[]);
+    let gw = gateway(Db::Sqlite, &upstream, "").await;
+    let (key, _) = gw.agent("barrage").await;
+    let mut statuses = Vec::new();
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let base = request(path, "hello", false);
+        let mut bodies: Vec<Value> = vec![
+            json!(null),
+            json!([]),
+            json!("text"),
+            json!({}),
+            json!({"model": 1, "messages": "x"}),
+            json!({"model": "gpt-4o-mini", "messages": [null]}),
+            json!({"model": "gpt-4o-mini", "messages": [{"role": ["user"], "content": "x"}]}),
+        ];
+        for (field, value) in [
+            (
+                "/messages/0/content",
+                json!({"nested": {"deep": [1, 2, 3]}}),
+            ),
+            ("/messages/0/content", json!([{"type": "text", "text": 5}])),
+            ("/messages/0/content", json!([{"no_type": true}])),
+            (
+                "/messages/0/content",
+                json!([{"type": "text", "text": "a\u{202e}b\u{E0041}c\u{200B}d"}]),
+            ),
+            (
+                "/messages/0/content",
+                json!([{"type": "tool_result", "tool_use_id": "x", "content": {"a": 1}}]),
+            ),
+            ("/max_tokens", json!("lots")),
+            ("/max_tokens", json!(1e300)),
+            ("/stream", json!("yes")),
+            ("/stream_options", json!(7)),
+            ("/tools", json!({"type": "function"})),
+            (
+                "/tools",
+                json!([{"type": "function", "function": {"name": 7}}]),
+            ),
+            ("/functions", json!([{"name": "shell"}])),
+            ("/temperature", json!(-1)),
+            ("/model", json!("")),
+        ] {
+            let mut b = base.clone();
+            if let Some(slot) = b.pointer_mut(field) {
+                *slot = value;
+            } else {
+                let key = field.trim_start_matches('/');
+                b[key] = value;
+            }
+            bodies.push(b);
+        }
+        for body in bodies {
+            for flags in [
+                "",
+                "mode=observe, pii=off",
+                "tools=allowlist:shell",
+                "mode=%%%",
+            ] {
+                let mut headers = Vec::new();
+                if !flags.is_empty() {
+                    headers.push(("x-tappass-flags", flags));
+                }
+                let (status, _, resp) = gw.chat_with_path(path, &key, &body, &headers).await;
+                assert!(status < 500, "{path} {body} [{flags}] → {status} {resp}");
+                statuses.push(status);
+            }
+        }
+    }
+    assert!(statuses.iter().any(|s| *s == 400));
+    let (status, _) = gw.get("/health/ready", "").await;
+    assert_eq!(status, 200, "still serving");
+}
