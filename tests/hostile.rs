@@ -1220,3 +1220,71 @@ async fn no_hostile_request_gets_a_5xx() {
     let (status, _) = gw.get("/health/ready", "").await;
     assert_eq!(status, 200, "still serving");
 }
+
+/// Forty concurrent calls, streamed and not, against a daily budget that pays for a handful:
+/// the settled total never passes the limit (reservations cap every call, streams included).
+async fn budgets_hold_under_concurrency(backend: &str) {
+    let Some((db, _pg)) = database(backend).await else {
+        return;
+    };
+    let upstream = Upstream::start(&["--chunks", "8"]);
+    let gw = gateway(db, &upstream, "[budgets]\nper_day_usd = 0.003\n").await;
+    let (key, _) = gw.agent("spender").await;
+    // The fake echoes the prompt: ~400 completion tokens (~$0.00024) plus the prompt each.
+    let words = "governance ".repeat(400);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let http = gw.http.clone();
+        let url = format!("{}/v1/chat/completions", gw.url);
+        let key = key.clone();
+        let mut body = request("/v1/chat/completions", &words, i % 2 == 0);
+        body["max_tokens"] = json!(600);
+        tasks.push(tokio::spawn(async move {
+            let resp = http
+                .post(url)
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let _ = resp.bytes().await;
+            status
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            402 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let events = gw.audit_all().await;
+    let spent: u64 = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e["event_type"].as_str(),
+                Some("llm_call" | "llm_stream_completed")
+            )
+        })
+        .filter_map(|e| e["cost"]["usd_micros"].as_u64())
+        .sum();
+    assert!(ok >= 1 && ok < 40, "{ok} calls went through");
+    assert!(
+        spent > 0 && spent <= 3_000,
+        "settled {spent} micro-USD against a limit of 3000"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_hold_under_concurrency_sqlite() {
+    budgets_hold_under_concurrency("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_hold_under_concurrency_postgres() {
+    budgets_hold_under_concurrency("postgres").await;
+}
