@@ -181,7 +181,7 @@ mod tests {
     fn chain(n: usize) -> Vec<Linked> {
         let mut out: Vec<Linked> = Vec::new();
         for i in 0..n {
-            let mut e = AuditEvent::new("llm_call");
+            let mut e = AuditEvent::new(crate::audit::event::EventType::LlmCall);
             e.agent_id = Some(format!("agent-{i}"));
             let prev = out.last().map(|l| Head {
                 seq: l.seq,
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn unicode_and_escapes_survive_canonicalization() {
-        let mut e = AuditEvent::new("llm_call");
+        let mut e = AuditEvent::new(crate::audit::event::EventType::LlmCall);
         e.model = Some("mødel \"quoted\" \u{1F600} \n tab\t".into());
         let l = link(&e, None).unwrap();
         let mut v = Verifier::new();

@@ -14,29 +14,39 @@ pub struct Detection {
     pub step: String,
 }
 
+/// What the policy (or a refusing step) decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+    /// The policy could not be evaluated (the request is refused: fail closed).
+    Error,
+}
+
 /// The policy verdict and the rule (or step) that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyResult {
-    pub verdict: String,
+    pub verdict: Verdict,
     pub rule: Option<String>,
 }
 
 impl PolicyResult {
     pub fn allow() -> Self {
         PolicyResult {
-            verdict: "allow".into(),
+            verdict: Verdict::Allow,
             rule: None,
         }
     }
     pub fn deny(rule: impl Into<String>) -> Self {
         PolicyResult {
-            verdict: "deny".into(),
+            verdict: Verdict::Deny,
             rule: Some(rule.into()),
         }
     }
     pub fn error(rule: impl Into<String>) -> Self {
         PolicyResult {
-            verdict: "error".into(),
+            verdict: Verdict::Error,
             rule: Some(rule.into()),
         }
     }
@@ -56,7 +66,7 @@ pub struct AuditEvent {
     pub audit_id: String,
     /// RFC 3339 UTC with microseconds.
     pub ts: String,
-    pub event_type: String,
+    pub event_type: EventType,
     pub request_id: Option<String>,
     pub agent_id: Option<String>,
     /// Public id of the key that made the call (never the key).
@@ -77,11 +87,11 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// A new event of `event_type`, stamped now, with everything else empty.
-    pub fn new(event_type: &str) -> Self {
+    pub fn new(event_type: EventType) -> Self {
         AuditEvent {
             audit_id: format!("aud_{}", uuid::Uuid::now_v7().simple()),
             ts: now_rfc3339_micros(),
-            event_type: event_type.to_string(),
+            event_type,
             request_id: None,
             agent_id: None,
             key_id: None,
@@ -109,20 +119,69 @@ impl AuditEvent {
     }
 }
 
-/// Event types used across the product.
-pub mod types {
-    pub const LLM_CALL: &str = "llm_call";
-    pub const LLM_CALL_BLOCKED: &str = "llm_call_blocked";
-    pub const LLM_CALL_FAILED: &str = "llm_call_failed";
-    pub const LLM_STREAM_COMPLETED: &str = "llm_stream_completed";
-    pub const AUTH_FAILED: &str = "auth_failed";
-    pub const AGENT_REGISTERED: &str = "agent_registered";
-    pub const AGENT_DISABLED: &str = "agent_disabled";
-    pub const AGENT_UPDATED: &str = "agent_updated";
-    pub const KEY_ISSUED: &str = "key_issued";
-    pub const KEY_ROTATED: &str = "key_rotated";
-    pub const KEY_REVOKED: &str = "key_revoked";
-    pub const ADMIN_KEY_GENERATED: &str = "admin_key_generated";
+/// Every kind of event the trail holds (stored as its snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// A data-plane request that was answered.
+    LlmCall,
+    /// Refused by a pipeline step or the policy.
+    LlmCallBlocked,
+    /// Failed otherwise (validation, provider, storage …).
+    LlmCallFailed,
+    /// The end of a streamed answer.
+    LlmStreamCompleted,
+    /// A data-plane request with a missing, unknown or revoked key (rate-limited).
+    AuthFailed,
+    AgentRegistered,
+    AgentDisabled,
+    /// Flag grants changed.
+    AgentUpdated,
+    KeyIssued,
+    KeyRotated,
+    KeyRevoked,
+    AdminKeyGenerated,
+    ConfigReloaded,
+    ConfigReloadRejected,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 14] = [
+        EventType::LlmCall,
+        EventType::LlmCallBlocked,
+        EventType::LlmCallFailed,
+        EventType::LlmStreamCompleted,
+        EventType::AuthFailed,
+        EventType::AgentRegistered,
+        EventType::AgentDisabled,
+        EventType::AgentUpdated,
+        EventType::KeyIssued,
+        EventType::KeyRotated,
+        EventType::KeyRevoked,
+        EventType::AdminKeyGenerated,
+        EventType::ConfigReloaded,
+        EventType::ConfigReloadRejected,
+    ];
+
+    /// The stored name, e.g. `llm_call`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::LlmCall => "llm_call",
+            EventType::LlmCallBlocked => "llm_call_blocked",
+            EventType::LlmCallFailed => "llm_call_failed",
+            EventType::LlmStreamCompleted => "llm_stream_completed",
+            EventType::AuthFailed => "auth_failed",
+            EventType::AgentRegistered => "agent_registered",
+            EventType::AgentDisabled => "agent_disabled",
+            EventType::AgentUpdated => "agent_updated",
+            EventType::KeyIssued => "key_issued",
+            EventType::KeyRotated => "key_rotated",
+            EventType::KeyRevoked => "key_revoked",
+            EventType::AdminKeyGenerated => "admin_key_generated",
+            EventType::ConfigReloaded => "config_reloaded",
+            EventType::ConfigReloadRejected => "config_reload_rejected",
+        }
+    }
 }
 
 /// Now, as RFC 3339 UTC with exactly six fractional digits (`2026-11-29T02:27:24.123456Z`).
@@ -135,6 +194,15 @@ pub fn now_rfc3339_micros() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_types_are_stored_by_their_names() {
+        for t in EventType::ALL {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            let back: EventType = serde_json::from_value(t.as_str().into()).unwrap();
+            assert_eq!(back, t);
+        }
+    }
 
     #[test]
     fn timestamps_have_microseconds_and_utc() {
@@ -157,8 +225,8 @@ mod tests {
 
     #[test]
     fn audit_ids_are_unique_and_prefixed() {
-        let a = AuditEvent::new("llm_call");
-        let b = AuditEvent::new("llm_call");
+        let a = AuditEvent::new(EventType::LlmCall);
+        let b = AuditEvent::new(EventType::LlmCall);
         assert!(a.audit_id.starts_with("aud_"));
         assert_ne!(a.audit_id, b.audit_id);
     }

@@ -146,7 +146,11 @@ mod tests {
         let mut prev: Option<Head> = None;
         let mut lines = Vec::new();
         for _ in 0..n {
-            let l = link(&AuditEvent::new("llm_call"), prev.as_ref()).unwrap();
+            let l = link(
+                &AuditEvent::new(crate::audit::event::EventType::LlmCall),
+                prev.as_ref(),
+            )
+            .unwrap();
             lines.push(export_line(&l.canonical, &l.hash).unwrap());
             prev = Some(Head {
                 seq: l.seq,

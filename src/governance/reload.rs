@@ -10,12 +10,9 @@ use arc_swap::ArcSwap;
 use serde_json::json;
 
 use super::Governance;
-use crate::audit::event::AuditEvent;
+use crate::audit::event::{AuditEvent, EventType};
 use crate::audit::AuditWriter;
 use crate::config::{self, Config, Overrides};
-
-pub const CONFIG_RELOADED: &str = "config_reloaded";
-pub const CONFIG_RELOAD_REJECTED: &str = "config_reload_rejected";
 
 /// What a reload did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,9 +85,9 @@ impl Reloader {
             }
         };
         let event_type = if report.reloaded {
-            CONFIG_RELOADED
+            EventType::ConfigReloaded
         } else {
-            CONFIG_RELOAD_REJECTED
+            EventType::ConfigReloadRejected
         };
         let event = AuditEvent::new(event_type).details(json!({
             "actor": actor,

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::keys::{self, KeyFamily};
 use super::Role;
-use crate::audit::event::{types, AuditEvent};
+use crate::audit::event::{AuditEvent, EventType};
 use crate::store::{NewKey, Store, StoreError};
 
 pub const ADMIN_KEY_FILE: &str = "admin.key";
@@ -42,7 +42,7 @@ pub async fn ensure_admin_key(
         tracing::error!(path = %tmp.display(), error = %e, "cannot write the first admin key; not creating one");
         return Ok(None);
     }
-    let event = AuditEvent::new(types::ADMIN_KEY_GENERATED)
+    let event = AuditEvent::new(EventType::AdminKeyGenerated)
         .details(json!({"key_id": key.key_id, "file": path.display().to_string()}));
     let stored = store.add_first_admin_key(&key, &event).await;
     if !matches!(stored, Ok(true)) {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
-use crate::audit::event::{types, AuditEvent, Cost, Detection};
+use crate::audit::event::{AuditEvent, Cost, Detection, EventType};
 use crate::audit::AuditWriter;
 use crate::pipeline::output::{StreamScanner, Verdict};
 use crate::pipeline::steps::cost_tracking::Settle;
@@ -86,7 +86,7 @@ impl Relay {
     }
 
     fn completion_event(&self, outcome: Outcome, cost_micros: u64) -> AuditEvent {
-        let mut e = AuditEvent::new(types::LLM_STREAM_COMPLETED);
+        let mut e = AuditEvent::new(EventType::LlmStreamCompleted);
         e.request_id = self.template.request_id.clone();
         e.agent_id = self.template.agent_id.clone();
         e.key_id = self.template.key_id.clone();

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::auth::{authorize, Caller};
 use super::error::ApiError;
 use super::App;
-use crate::audit::event::{types, AuditEvent};
+use crate::audit::event::{AuditEvent, EventType};
 use crate::governance::flags::Grants;
 use crate::identity::keys::{self, GeneratedKey, KeyFamily};
 use crate::identity::Role;
@@ -90,7 +90,7 @@ pub fn valid_agent_id(id: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-fn admin_event(event_type: &str, caller: &Caller, details: Value) -> AuditEvent {
+fn admin_event(event_type: EventType, caller: &Caller, details: Value) -> AuditEvent {
     let mut e = AuditEvent::new(event_type);
     let mut details = details;
     details["actor_key_id"] = Value::from(caller.key_id.clone());
@@ -129,7 +129,7 @@ pub async fn create_agent(
     let grants = flag_grants(&obj)?.unwrap_or_default();
     let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
     let event = admin_event(
-        types::AGENT_REGISTERED,
+        EventType::AgentRegistered,
         &caller,
         json!({"key_id": key.key_id, "flag_grants": grants}),
     )
@@ -173,7 +173,7 @@ pub async fn disable_agent(
     Path(agent_id): Path<String>,
 ) -> Result<Response> {
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
-    let event = admin_event(types::AGENT_DISABLED, &caller, json!({})).agent(agent_id.clone());
+    let event = admin_event(EventType::AgentDisabled, &caller, json!({})).agent(agent_id.clone());
     if !app.store.disable_agent(&agent_id, &event).await? {
         return Err(ApiError::not_found(format!("no agent {agent_id}")));
     }
@@ -195,7 +195,7 @@ pub async fn update_agent(
     let grants =
         flag_grants(&obj)?.ok_or_else(|| ApiError::bad_request("flag_grants", "is required"))?;
     let event = admin_event(
-        types::AGENT_UPDATED,
+        EventType::AgentUpdated,
         &caller,
         json!({"flag_grants": grants}),
     )
@@ -221,7 +221,7 @@ pub async fn issue_key(
         return Err(ApiError::not_found(format!("no agent {agent_id}")));
     }
     let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
-    let event = admin_event(types::KEY_ISSUED, &caller, json!({"key_id": key.key_id}))
+    let event = admin_event(EventType::KeyIssued, &caller, json!({"key_id": key.key_id}))
         .agent(agent_id.clone());
     app.store.add_key(&key, &event).await?;
     Ok((
@@ -240,7 +240,7 @@ pub async fn rotate_key(
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
     let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
     let event = admin_event(
-        types::KEY_ROTATED,
+        EventType::KeyRotated,
         &caller,
         json!({"key_id": key_id, "replaced_by": key.key_id}),
     )
@@ -270,8 +270,8 @@ pub async fn revoke_key(
     Path((agent_id, key_id)): Path<(String, String)>,
 ) -> Result<Response> {
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
-    let event =
-        admin_event(types::KEY_REVOKED, &caller, json!({"key_id": key_id})).agent(agent_id.clone());
+    let event = admin_event(EventType::KeyRevoked, &caller, json!({"key_id": key_id}))
+        .agent(agent_id.clone());
     if !app
         .store
         .revoke_key(Some(&agent_id), &key_id, None, false, &event)
@@ -306,7 +306,7 @@ pub async fn create_control_key(
     };
     let (generated, key) = new_key(None, role, KeyFamily::Admin);
     let event = admin_event(
-        types::KEY_ISSUED,
+        EventType::KeyIssued,
         &caller,
         json!({"key_id": key.key_id, "role": role.as_str()}),
     );
@@ -330,7 +330,7 @@ pub async fn rotate_control_key(
     let role = control_key_role(&app, &key_id).await?;
     let (generated, key) = new_key(None, role, KeyFamily::Admin);
     let event = admin_event(
-        types::KEY_ROTATED,
+        EventType::KeyRotated,
         &caller,
         json!({"key_id": key_id, "replaced_by": key.key_id, "role": role.as_str()}),
     );
@@ -364,7 +364,7 @@ pub async fn revoke_control_key(
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
     let role = control_key_role(&app, &key_id).await?;
     let event = admin_event(
-        types::KEY_REVOKED,
+        EventType::KeyRevoked,
         &caller,
         json!({"key_id": key_id, "role": role.as_str()}),
     );

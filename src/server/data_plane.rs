@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use super::auth;
 use super::error::render;
 use super::App;
+use crate::audit::event::EventType;
 use crate::pipeline::steps::audit::request_event;
 use crate::pipeline::{stream, Ctx, Kind, Rejection, Step};
 use crate::providers::{UpstreamReply, WireFormat};
@@ -131,14 +132,16 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
         Ok(ctx) => ctx,
         Err(r) => return with_request_id(render(&r, format), &request_id),
     };
-    if crate::pipeline::steps::audit::event_type(&ctx) == crate::audit::event::types::AUTH_FAILED {
+    if crate::pipeline::steps::audit::event_type(&ctx) == EventType::AuthFailed {
         app.metrics.auth_failures.inc();
     }
     if ctx.audited.is_some() {
         app.metrics
             .audit_events
             .get_or_create(&super::metrics::EventLabels {
-                event_type: crate::pipeline::steps::audit::event_type(&ctx).to_string(),
+                event_type: crate::pipeline::steps::audit::event_type(&ctx)
+                    .as_str()
+                    .to_string(),
             })
             .inc();
     }

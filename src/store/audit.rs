@@ -57,7 +57,7 @@ pub(super) async fn append_locked(
         .bind(linked.seq as i64)
         .bind(&event.audit_id)
         .bind(&event.ts)
-        .bind(&event.event_type)
+        .bind(event.event_type.as_str())
         .bind(event.agent_id.clone())
         .bind(&linked.canonical)
         .bind(&linked.hash)

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::audit::event::{types, AuditEvent, Cost, PolicyResult};
+use crate::audit::event::{AuditEvent, Cost, EventType, PolicyResult, Verdict};
 use crate::audit::AuditWriter;
 use crate::identity::keys;
 use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
@@ -62,12 +62,12 @@ impl AuthFailureGate {
 }
 
 /// The event type of a request's outcome.
-pub fn event_type(ctx: &Ctx) -> &'static str {
+pub fn event_type(ctx: &Ctx) -> EventType {
     match &ctx.rejection {
-        None => types::LLM_CALL,
-        Some(r) if r.blocked_by.is_some() => types::LLM_CALL_BLOCKED,
-        Some(r) if r.kind == Kind::Authentication => types::AUTH_FAILED,
-        Some(_) => types::LLM_CALL_FAILED,
+        None => EventType::LlmCall,
+        Some(r) if r.blocked_by.is_some() => EventType::LlmCallBlocked,
+        Some(r) if r.kind == Kind::Authentication => EventType::AuthFailed,
+        Some(_) => EventType::LlmCallFailed,
     }
 }
 
@@ -92,7 +92,7 @@ pub fn request_event(ctx: &Ctx) -> AuditEvent {
     e.detections = ctx.detections.clone();
     e.policy_result = match &ctx.rejection {
         // The policy step records its own rule; other blocks name the step.
-        Some(r) if r.blocked_by.is_some() && ctx.policy.verdict != "deny" => {
+        Some(r) if r.blocked_by.is_some() && ctx.policy.verdict != Verdict::Deny => {
             PolicyResult::deny(r.blocked_by.unwrap_or_default())
         }
         _ => ctx.policy.clone(),
@@ -158,7 +158,7 @@ impl Step for Audit {
 
     async fn run(&self, ctx: &mut Ctx) {
         let mut event = request_event(ctx);
-        if event.event_type == types::AUTH_FAILED {
+        if event.event_type == EventType::AuthFailed {
             match self.auth_failures.admit() {
                 None => return,
                 Some(0) => {}

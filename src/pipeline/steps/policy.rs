@@ -49,7 +49,7 @@ impl Step for Policy {
             Ok(d) if d.allow => {
                 ctx.obligations = d.obligations;
                 ctx.policy = PolicyResult {
-                    verdict: "allow".into(),
+                    verdict: crate::audit::event::Verdict::Allow,
                     rule: d.rule,
                 };
             }
