@@ -5,7 +5,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{Db, Gateway, GatewayOpts, Upstream};
+use common::{last_call, Db, Gateway, GatewayOpts, Upstream};
 use serde_json::{json, Value};
 
 fn msg(text: &str) -> Value {
@@ -17,18 +17,6 @@ async fn start(config: &str) -> (Upstream, Gateway, String) {
     let gw = Gateway::start(GatewayOpts::new(Db::Sqlite, &upstream).config(config)).await;
     let (key, _) = gw.agent("gov-bot").await;
     (upstream, gw, key)
-}
-
-fn last_call(events: &[Value]) -> &Value {
-    events
-        .iter()
-        .rev()
-        .find(|e| {
-            e["event_type"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("llm_call"))
-        })
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,23 +4,11 @@
 
 mod common;
 
-use common::{database, Db, Gateway, GatewayOpts, Upstream};
+use common::{database, last_call, Db, Gateway, GatewayOpts, Upstream};
 use serde_json::{json, Value};
 
 fn msg(text: &str) -> Value {
     json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]})
-}
-
-fn last_call(events: &[Value]) -> &Value {
-    events
-        .iter()
-        .rev()
-        .find(|e| {
-            e["event_type"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("llm_call"))
-        })
-        .unwrap()
 }
 
 async fn gateway(db: Db, upstream: &Upstream, config: &str) -> Gateway {

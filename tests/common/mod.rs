@@ -465,22 +465,23 @@ impl Gateway {
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.send(reqwest::Method::POST, path, key, body).await
     }
 
     pub async fn patch(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, key, body).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         let r = self
             .http
-            .patch(format!("{}{path}", self.url))
+            .request(method, format!("{}{path}", self.url))
             .bearer_auth(key)
             .json(body)
             .send()
@@ -565,6 +566,19 @@ impl Gateway {
             }
         }
     }
+}
+
+/// The newest data-plane request event (`llm_call*`) of an audit listing.
+pub fn last_call(events: &[Value]) -> &Value {
+    events
+        .iter()
+        .rev()
+        .find(|e| {
+            e["event_type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("llm_call"))
+        })
+        .unwrap()
 }
 
 /// A (streamed) response body as text, read to its end.
