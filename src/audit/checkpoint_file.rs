@@ -50,7 +50,7 @@ pub fn load_signer(state_dir: &Path) -> Result<(Signer, KeySource), String> {
             if !path.exists() {
                 let mut seed = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut seed);
-                write_new(&path, &hex::encode(seed))
+                crate::identity::bootstrap::write_key_file(&path, &hex::encode(seed))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             let text =
@@ -65,17 +65,6 @@ pub fn load_signer(state_dir: &Path) -> Result<(Signer, KeySource), String> {
     std::fs::write(&public, format!("{}\n", signer.public_hex()))
         .map_err(|e| format!("{}: {e}", public.display()))?;
     Ok((signer, source))
-}
-
-fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()
 }
 
 /// Appends `cp` to the checkpoint file, durably.

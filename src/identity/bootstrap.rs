@@ -68,8 +68,9 @@ pub async fn ensure_admin_key(
     Ok(Some(path))
 }
 
-/// Creates `path` 0600 with the token, synced to disk.
-fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
+/// Creates `path` 0600 with the secret and a newline, synced to disk (replacing any file there).
+/// Also writes the audit signing key (`audit/checkpoint_file.rs`).
+pub fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
