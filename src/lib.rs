@@ -41,6 +41,7 @@ pub mod limits;
 pub mod pipeline;
 pub mod policy;
 pub mod providers;
+pub mod refusal;
 pub mod secrets;
 pub mod server;
 pub mod store;

@@ -3,5 +3,7 @@
 pub mod bootstrap;
 pub mod keys;
 pub mod roles;
+pub mod status;
 
 pub use roles::Role;
+pub use status::{AgentStatus, KeyStatus};

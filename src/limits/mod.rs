@@ -217,6 +217,16 @@ pub(crate) fn fits(current: u64, cost: u64, limit: u64) -> bool {
 /// A Redis URL fit for logs: the password (or a lone userinfo, which may be a password) and any
 /// `pass`/`password` query value become `***`. Something that does not look like a URL at all is
 /// replaced whole.
+/// The counter of requests for `scope` (`agent:<id>`, `org`).
+pub fn request_key(scope: &str) -> String {
+    format!("rate:req:{scope}")
+}
+
+/// The counter of tokens for `scope` (`agent:<id>`, `org`).
+pub fn token_key(scope: &str) -> String {
+    format!("rate:tok:{scope}")
+}
+
 pub fn redact_redis_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return "<redacted: not a URL>".to_string();

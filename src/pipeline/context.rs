@@ -6,12 +6,13 @@ use bytes::Bytes;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use super::{Kind, Rejection};
+use super::Refusal;
 use crate::audit::chain::Linked;
 use crate::audit::event::{Detection, PolicyResult};
 use crate::detect::classify::Classification;
 use crate::governance::flags::{FlagError, FlagSet, Flags, Mode};
 use crate::governance::Governance;
+use crate::limits::LimitError;
 use crate::providers::{Route, UpstreamReply, Usage, WireFormat};
 
 /// The authenticated caller of a data-plane request.
@@ -21,6 +22,59 @@ pub struct AgentIdentity {
     pub key_id: String,
     /// Flags this agent may loosen (its own grants; the server's are in `Governance`).
     pub flag_grants: crate::governance::flags::Grants,
+}
+
+/// How a streamed answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamOutcome {
+    Completed,
+    /// The provider's stream ended without its terminal event.
+    UpstreamIncomplete,
+    UpstreamError,
+    ClientClosed,
+    /// A step (scan_output, a tool check) stopped it.
+    Blocked,
+    /// The request was refused after the provider answered (its audit failed): never relayed.
+    Refused,
+}
+
+impl StreamOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamOutcome::Completed => "completed",
+            StreamOutcome::UpstreamIncomplete => "upstream_incomplete",
+            StreamOutcome::UpstreamError => "upstream_error",
+            StreamOutcome::ClientClosed => "client_closed",
+            StreamOutcome::Blocked => "blocked",
+            StreamOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// What the steps' stream hooks share while a streamed answer flows.
+#[derive(Default)]
+pub struct StreamState {
+    /// Set when the stream is over.
+    pub outcome: Option<StreamOutcome>,
+    /// The step that stopped the stream, and why.
+    pub stopped_by: Option<(&'static str, String)>,
+    /// Findings in the answer (for the completion event).
+    pub detections: Vec<Detection>,
+    /// scan_output's scanner (hold-back buffers per channel).
+    pub scanner: Option<crate::pipeline::output::StreamScanner>,
+    /// cost_tracking deferred the settlement to the end of the stream.
+    pub deferred: bool,
+    /// Usage to settle at when the provider reports none (a stream cut short, a client gone):
+    /// the reservation's own estimate, an upper bound, so a stream is never settled below
+    /// what it may have cost.
+    pub fallback_usage: Usage,
+    /// The settled usage is that estimate.
+    pub usage_estimated: bool,
+    /// call_llm asked an OpenAI provider for the usage chunk the client did not ask for: it is
+    /// read and not forwarded.
+    pub hide_usage_chunk: bool,
+    /// The completion event could not be committed: the terminal event is not forwarded.
+    pub audit_failed: bool,
 }
 
 /// Everything known about one data-plane request. Each step reads what earlier steps left and
@@ -69,13 +123,11 @@ pub struct Ctx {
     pub obligations: Vec<serde_json::Value>,
     /// The budget reservation to settle after the call (set by the budget step).
     pub reservation: Option<crate::limits::Reservation>,
-    /// For a streamed answer: the settlement cost_tracking prepared, run when the stream ends.
-    pub stream_settle: Option<crate::pipeline::steps::cost_tracking::Settle>,
-    /// For a streamed answer: the scanner the relay applies (set by scan_output).
-    pub stream_scanner: Option<crate::pipeline::output::StreamScanner>,
+    /// A streamed answer's state, shared by the steps' stream hooks.
+    pub streaming: StreamState,
     /// Set by the first step that refuses the request; later steps then only run if they
     /// `always_run` (the audit step).
-    pub rejection: Option<Rejection>,
+    pub rejection: Option<Refusal>,
     /// The committed audit link of this request.
     pub audited: Option<Linked>,
     /// Names of the steps that ran, in order (reported in `x-tappass-pipeline-steps`).
@@ -83,10 +135,6 @@ pub struct Ctx {
     /// Set by the HTTP layer when the client went away before its answer: the exchange still
     /// runs to its audit event and settlement, which record the disconnect.
     pub client_gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// The usage a stream settles at if the provider reports none (cost_tracking).
-    pub stream_fallback_usage: Usage,
-    /// call_llm asked for OpenAI's usage chunk on the client's behalf: not forwarded.
-    pub hide_usage_chunk: bool,
 }
 
 impl Ctx {
@@ -131,15 +179,12 @@ impl Ctx {
             cost_micros: 0,
             tools: Vec::new(),
             obligations: Vec::new(),
-            stream_scanner: None,
             reservation: None,
-            stream_settle: None,
+            streaming: StreamState::default(),
             rejection: None,
             audited: None,
             steps_run: Vec::new(),
             client_gone: Default::default(),
-            stream_fallback_usage: Usage::default(),
-            hide_usage_chunk: false,
         }
     }
 
@@ -148,7 +193,7 @@ impl Ctx {
         self.client_gone.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub fn reject(&mut self, r: Rejection) {
+    pub fn reject(&mut self, r: Refusal) {
         if self.rejection.is_none() {
             self.rejection = Some(r);
         }
@@ -158,14 +203,21 @@ impl Ctx {
     /// `policy_block`); in `observe` and `warn` it goes on and the would-be block is recorded.
     pub fn block(&mut self, step: &'static str, reason: String) {
         match self.flags.mode {
-            Mode::Enforce | Mode::Lockdown => {
-                let mut r = Rejection::new(403, Kind::PolicyBlock, "Request blocked by policy")
-                    .code("policy_block");
-                r.blocked_by = Some(step);
-                r.reason = Some(reason);
-                self.reject(r);
-            }
+            Mode::Enforce | Mode::Lockdown => self.reject(Refusal::PolicyBlock { step, reason }),
             Mode::Observe | Mode::Warn => self.warnings.push(format!("{step}: {reason}")),
+        }
+    }
+
+    /// The limits backend did not answer: refused (503), or — with `[redis] fail_open`, an
+    /// operator's explicit choice — let through unlimited, logged and recorded as a warning.
+    pub fn limits_unavailable(&mut self, e: &LimitError, fail_open: bool, step: &'static str) {
+        if fail_open {
+            tracing::warn!(error = %e, step, "limits backend unavailable: letting the request through UNLIMITED ([redis] fail_open = true)");
+            self.warnings
+                .push(format!("{step}: limits backend unavailable, not enforced"));
+        } else {
+            tracing::error!(error = %e, step, "limits backend unavailable: refusing the request");
+            self.reject(Refusal::LimitsUnavailable);
         }
     }
 

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 use crate::detect::mask::{mask_label, replace, REDACTED};
 use crate::detect::{pii, secrets, Finding};
+use crate::pipeline::Flow;
 use crate::providers::{SseEvent, WireFormat};
 
 /// Bytes always held back from the end of a stream channel.
@@ -163,14 +164,6 @@ impl Channel {
 /// forwarded, and recorded under this kind.
 pub const UNSCANNED_EVENT: &str = "UNSCANNED_EVENT";
 
-/// The result of looking at one event.
-pub enum Verdict {
-    /// Forward these events (possibly none, possibly rewritten or with flushed text first).
-    Forward(Vec<SseEvent>),
-    /// Stop the stream: this reason is sent to the client as an error event.
-    Stop(String),
-}
-
 /// Scans one stream. Feed it every event in order.
 pub struct StreamScanner {
     format: WireFormat,
@@ -245,26 +238,26 @@ impl StreamScanner {
     }
 
     /// Looks at one event from the provider.
-    pub fn on_event(&mut self, ev: SseEvent) -> Verdict {
+    pub fn on_event(&mut self, ev: SseEvent) -> Flow {
         let result = match self.format {
             WireFormat::OpenAi => self.openai(ev),
             WireFormat::Anthropic => self.anthropic(ev),
         };
         match result {
-            Ok(events) => Verdict::Forward(events),
-            Err(reason) => Verdict::Stop(reason),
+            Ok(events) => Flow::Forward(events),
+            Err(reason) => Flow::Stop(reason),
         }
     }
 
     /// Before the terminal event: everything still held, as events.
-    pub fn finish(&mut self) -> Verdict {
+    pub fn finish(&mut self) -> Flow {
         match self.flush(|_| true) {
-            Ok(rest) => Verdict::Forward(
+            Ok(rest) => Flow::Forward(
                 rest.into_iter()
                     .filter_map(|(ch, text)| self.synthetic(ch, text))
                     .collect(),
             ),
-            Err(reason) => Verdict::Stop(reason),
+            Err(reason) => Flow::Stop(reason),
         }
     }
 

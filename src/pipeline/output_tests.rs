@@ -42,8 +42,8 @@ fn run(s: &mut StreamScanner, events: Vec<SseEvent>) -> (Vec<SseEvent>, Option<S
     let mut out = Vec::new();
     for ev in events {
         match s.on_event(ev) {
-            Verdict::Forward(evs) => out.extend(evs),
-            Verdict::Stop(r) => return (out, Some(r)),
+            Flow::Forward(evs) => out.extend(evs),
+            Flow::Stop(r) => return (out, Some(r)),
         }
     }
     (out, None)

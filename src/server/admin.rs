@@ -12,15 +12,15 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
 use super::auth::{authorize, Caller};
-use super::error::ApiError;
 use super::App;
 use crate::audit::event::{AuditEvent, EventType};
 use crate::governance::flags::Grants;
 use crate::identity::keys::{self, GeneratedKey, KeyFamily};
-use crate::identity::Role;
+use crate::identity::{KeyStatus, Role};
+use crate::pipeline::Refusal;
 use crate::store::NewKey;
 
-type Result<T> = std::result::Result<T, ApiError>;
+type Result<T> = std::result::Result<T, Refusal>;
 
 /// Reads a control-plane body (after the caller is authorized), capped at 64 KiB.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
@@ -31,7 +31,6 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes>
         "control-plane bodies",
     )
     .await
-    .map_err(ApiError::from)
 }
 
 /// Parses a JSON object body, refusing unknown fields by name.
@@ -40,13 +39,13 @@ fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>> {
         Value::Object(Map::new())
     } else {
         serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request("body", format!("not valid JSON: {e}")))?
+            .map_err(|e| Refusal::invalid("body", format!("not valid JSON: {e}")))?
     };
     let Value::Object(obj) = value else {
-        return Err(ApiError::bad_request("body", "must be a JSON object"));
+        return Err(Refusal::invalid("body", "must be a JSON object"));
     };
     if let Some(unknown) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             unknown,
             format!("unknown field (expected one of: {})", allowed.join(", ")),
         ));
@@ -58,11 +57,11 @@ fn opt_string(obj: &Map<String, Value>, field: &str, max: usize) -> Result<Optio
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
-        Some(Value::String(_)) => Err(ApiError::bad_request(
+        Some(Value::String(_)) => Err(Refusal::invalid(
             field,
             format!("must be at most {max} characters"),
         )),
-        Some(_) => Err(ApiError::bad_request(field, "must be a string")),
+        Some(_) => Err(Refusal::invalid(field, "must be a string")),
     }
 }
 
@@ -75,10 +74,10 @@ fn flag_grants(obj: &Map<String, Value>) -> Result<Option<Vec<&'static str>>> {
             .iter()
             .map(|v| v.as_str())
             .collect::<Option<Vec<&str>>>()
-            .ok_or_else(|| ApiError::bad_request(field, "must be a list of flag names"))?,
-        Some(_) => return Err(ApiError::bad_request(field, "must be a list of flag names")),
+            .ok_or_else(|| Refusal::invalid(field, "must be a list of flag names"))?,
+        Some(_) => return Err(Refusal::invalid(field, "must be a list of flag names")),
     };
-    let grants = Grants::parse(names).map_err(|e| ApiError::bad_request(field, e))?;
+    let grants = Grants::parse(names).map_err(|e| Refusal::invalid(field, e))?;
     Ok(Some(grants.names()))
 }
 
@@ -118,9 +117,9 @@ pub async fn create_agent(
     let body = read_body(&headers, body).await?;
     let obj = object(&body, &["agent_id", "description", "flag_grants"])?;
     let agent_id = opt_string(&obj, "agent_id", 64)?
-        .ok_or_else(|| ApiError::bad_request("agent_id", "is required"))?;
+        .ok_or_else(|| Refusal::invalid("agent_id", "is required"))?;
     if !valid_agent_id(&agent_id) {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             "agent_id",
             "must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit",
         ));
@@ -160,7 +159,7 @@ pub async fn get_agent(
         .store
         .get_agent(&agent_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no agent {agent_id}")))?;
+        .ok_or_else(|| Refusal::NotFound(format!("no agent {agent_id}")))?;
     let keys = app.store.list_keys(&agent_id).await?;
     let mut body = serde_json::to_value(&agent).unwrap_or_default();
     body["keys"] = serde_json::to_value(&keys).unwrap_or_default();
@@ -175,7 +174,7 @@ pub async fn disable_agent(
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
     let event = admin_event(EventType::AgentDisabled, &caller, json!({})).agent(agent_id.clone());
     if !app.store.disable_agent(&agent_id, &event).await? {
-        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+        return Err(Refusal::NotFound(format!("no agent {agent_id}")));
     }
     let agent = app.store.get_agent(&agent_id).await?;
     Ok(Json(agent).into_response())
@@ -193,7 +192,7 @@ pub async fn update_agent(
     let body = read_body(&headers, body).await?;
     let obj = object(&body, &["flag_grants"])?;
     let grants =
-        flag_grants(&obj)?.ok_or_else(|| ApiError::bad_request("flag_grants", "is required"))?;
+        flag_grants(&obj)?.ok_or_else(|| Refusal::invalid("flag_grants", "is required"))?;
     let event = admin_event(
         EventType::AgentUpdated,
         &caller,
@@ -205,7 +204,7 @@ pub async fn update_agent(
         .set_flag_grants(&agent_id, &grants, &event)
         .await?
     {
-        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+        return Err(Refusal::NotFound(format!("no agent {agent_id}")));
     }
     let agent = app.store.get_agent(&agent_id).await?;
     Ok(Json(agent).into_response())
@@ -218,7 +217,7 @@ pub async fn issue_key(
 ) -> Result<Response> {
     let caller = authorize(&app, &headers, &[Role::Admin]).await?;
     if app.store.get_agent(&agent_id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no agent {agent_id}")));
+        return Err(Refusal::NotFound(format!("no agent {agent_id}")));
     }
     let (generated, key) = new_key(Some(&agent_id), Role::Agent, KeyFamily::Agent);
     let event = admin_event(EventType::KeyIssued, &caller, json!({"key_id": key.key_id}))
@@ -250,7 +249,7 @@ pub async fn rotate_key(
         .revoke_key(Some(&agent_id), &key_id, Some(&key), false, &event)
         .await?
     {
-        return Err(ApiError::not_found(format!(
+        return Err(Refusal::NotFound(format!(
             "no active key {key_id} for agent {agent_id}"
         )));
     }
@@ -277,11 +276,14 @@ pub async fn revoke_key(
         .revoke_key(Some(&agent_id), &key_id, None, false, &event)
         .await?
     {
-        return Err(ApiError::not_found(format!(
+        return Err(Refusal::NotFound(format!(
             "no active key {key_id} for agent {agent_id}"
         )));
     }
-    Ok(Json(json!({"agent_id": agent_id, "key_id": key_id, "status": "revoked"})).into_response())
+    Ok(
+        Json(json!({"agent_id": agent_id, "key_id": key_id, "status": KeyStatus::Revoked}))
+            .into_response(),
+    )
 }
 
 /// `POST /admin/keys {"role":"auditor"|"admin"}`: a control-plane key.
@@ -296,13 +298,8 @@ pub async fn create_control_key(
     let role = match opt_string(&obj, "role", 16)?.as_deref() {
         Some("auditor") => Role::Auditor,
         Some("admin") => Role::Admin,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "role",
-                "must be \"auditor\" or \"admin\"",
-            ))
-        }
-        None => return Err(ApiError::bad_request("role", "is required")),
+        Some(_) => return Err(Refusal::invalid("role", "must be \"auditor\" or \"admin\"")),
+        None => return Err(Refusal::invalid("role", "is required")),
     };
     let (generated, key) = new_key(None, role, KeyFamily::Admin);
     let event = admin_event(
@@ -339,7 +336,7 @@ pub async fn rotate_control_key(
         .revoke_key(None, &key_id, Some(&key), false, &event)
         .await?
     {
-        return Err(ApiError::not_found(format!(
+        return Err(Refusal::NotFound(format!(
             "no active control-plane key {key_id}"
         )));
     }
@@ -374,21 +371,24 @@ pub async fn revoke_control_key(
         .revoke_key(None, &key_id, None, keep_last_admin, &event)
         .await?
     {
-        return Err(ApiError::not_found(format!(
+        return Err(Refusal::NotFound(format!(
             "no active control-plane key {key_id}"
         )));
     }
-    Ok(Json(json!({"key_id": key_id, "role": role.as_str(), "status": "revoked"})).into_response())
+    Ok(
+        Json(json!({"key_id": key_id, "role": role.as_str(), "status": KeyStatus::Revoked}))
+            .into_response(),
+    )
 }
 
 /// The role of an active control-plane key, or 404.
 async fn control_key_role(app: &App, key_id: &str) -> Result<Role> {
-    let not_found = || ApiError::not_found(format!("no active control-plane key {key_id}"));
+    let not_found = || Refusal::NotFound(format!("no active control-plane key {key_id}"));
     let row = app.store.find_key(key_id).await?.ok_or_else(not_found)?;
-    if row.agent_id.is_some() || row.status != "active" {
+    if row.agent_id.is_some() || row.status != KeyStatus::Active {
         return Err(not_found());
     }
-    Role::parse(&row.role).ok_or_else(not_found)
+    Ok(row.role)
 }
 
 /// `POST /admin/config/reload`: like SIGHUP; 200 when applied, 422 with the error when the new
@@ -424,14 +424,10 @@ mod tests {
     #[test]
     fn unknown_fields_are_named() {
         let err = object(br#"{"agent_id":"a","colour":"red"}"#, &["agent_id"]).unwrap_err();
-        assert_eq!(err.0.param.as_deref(), Some("colour"));
+        assert_eq!(err.param(), Some("colour"));
         assert!(object(b"", &["agent_id"]).unwrap().is_empty());
         assert_eq!(
-            object(b"[1]", &["agent_id"])
-                .unwrap_err()
-                .0
-                .param
-                .as_deref(),
+            object(b"[1]", &["agent_id"]).unwrap_err().param(),
             Some("body")
         );
     }

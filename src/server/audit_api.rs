@@ -10,20 +10,20 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::auth::authorize;
-use super::error::ApiError;
 use super::App;
 use crate::audit::verify::{export_line, verify_store};
 use crate::identity::Role;
+use crate::pipeline::Refusal;
 use crate::store::AuditFilter;
 
 const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 const MAX_LIMIT: u32 = 1000;
 
 /// Parses `/audit`'s query, naming the parameter at fault.
-pub fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+pub fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, Refusal> {
     const KNOWN: &[&str] = &["agent_id", "event_type", "since", "limit", "after_seq"];
     if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             k,
             format!(
                 "unknown query parameter (expected one of: {})",
@@ -35,7 +35,7 @@ pub fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError
         None => None,
         Some(s) => {
             let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
-                ApiError::bad_request(
+                Refusal::invalid(
                     "since",
                     "must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z",
                 )
@@ -52,20 +52,20 @@ pub fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
-                return Err(ApiError::bad_request(
+                return Err(Refusal::invalid(
                     "limit",
                     format!("must be an integer from 1 to {MAX_LIMIT}"),
                 ))
             }
         },
     };
-    let after_seq =
-        match q.get("after_seq") {
-            None => None,
-            Some(s) => Some(s.parse::<u64>().map_err(|_| {
-                ApiError::bad_request("after_seq", "must be a non-negative integer")
-            })?),
-        };
+    let after_seq = match q.get("after_seq") {
+        None => None,
+        Some(s) => Some(
+            s.parse::<u64>()
+                .map_err(|_| Refusal::invalid("after_seq", "must be a non-negative integer"))?,
+        ),
+    };
     Ok(AuditFilter {
         agent_id: q.get("agent_id").cloned(),
         event_type: q.get("event_type").cloned(),
@@ -79,7 +79,7 @@ pub async fn list(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     authorize(&app, &headers, READERS).await?;
     let filter = parse_filter(&q)?;
     let rows = app.store.audit_query(&filter).await?;
@@ -94,7 +94,7 @@ pub async fn list(
     Ok(Json(json!({"events": events, "next_after_seq": next})).into_response())
 }
 
-pub async fn verify(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn verify(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, Refusal> {
     authorize(&app, &headers, READERS).await?;
     let report = verify_store(&app.store).await?;
     Ok(Json(report).into_response())
@@ -128,8 +128,8 @@ mod tests {
             ("colour", "red"),
         ] {
             let err = parse_filter(&q(&[(k, v)])).unwrap_err();
-            assert_eq!(err.0.param.as_deref(), Some(k));
-            assert_eq!(err.0.status, 400);
+            assert_eq!(err.param(), Some(k));
+            assert_eq!(err.status(), 400);
         }
     }
 }

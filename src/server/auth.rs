@@ -2,11 +2,10 @@
 
 use axum::http::{header, HeaderMap};
 
-use super::error::ApiError;
 use super::App;
 use crate::identity::keys::{self, KeyFamily};
-use crate::identity::Role;
-use crate::pipeline::{Kind, Rejection};
+use crate::identity::{KeyStatus, Role};
+use crate::pipeline::Refusal;
 
 /// Who is calling the control plane.
 #[derive(Debug, Clone)]
@@ -26,12 +25,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn unauthorized(message: &str) -> ApiError {
-    ApiError::from(Rejection::new(401, Kind::Authentication, message).code("invalid_api_key"))
+fn unauthorized(message: &str) -> Refusal {
+    Refusal::InvalidKey(message.into())
 }
 
-fn forbidden(message: &str) -> ApiError {
-    ApiError::from(Rejection::new(403, Kind::Permission, message).code("insufficient_role"))
+fn forbidden(message: &str) -> Refusal {
+    Refusal::InsufficientRole(message.into())
 }
 
 /// Authenticates a control-plane caller and checks its role against `allowed`.
@@ -39,7 +38,7 @@ pub async fn authorize(
     app: &App,
     headers: &HeaderMap,
     allowed: &[Role],
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, Refusal> {
     let token = bearer(headers)
         .ok_or_else(|| unauthorized("missing API key: send `Authorization: Bearer tp_admin_…`"))?;
     let caller = if app
@@ -57,7 +56,7 @@ pub async fn authorize(
             return Err(forbidden("agent keys cannot use the control plane"));
         }
         if !app.store.is_ready() {
-            return Err(ApiError::from(Rejection::storage_unavailable()));
+            return Err(Refusal::StorageUnavailable);
         }
         let row = app
             .store
@@ -65,19 +64,11 @@ pub async fn authorize(
             .await?
             .filter(|row| keys::verify(token, &row.key_hash))
             .ok_or_else(|| unauthorized("invalid API key"))?;
-        if row.status != "active" {
-            return Err(ApiError::from(
-                Rejection::new(
-                    401,
-                    Kind::Authentication,
-                    format!("API key {} has been revoked", row.key_id),
-                )
-                .code("key_revoked"),
-            ));
+        if row.status != KeyStatus::Active {
+            return Err(Refusal::KeyRevoked { key_id: row.key_id });
         }
-        let role = Role::parse(&row.role).ok_or_else(|| unauthorized("invalid API key"))?;
         Caller {
-            role,
+            role: row.role,
             key_id: row.key_id,
         }
     };

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use futures_util::StreamExt;
 
-use crate::pipeline::{Kind, Rejection};
+use crate::pipeline::Refusal;
 
 /// A whole body must arrive within this time (408 otherwise). Generous for the largest
 /// allowed body on a slow link, short enough that a trickling client lets go.
@@ -29,20 +29,13 @@ pub async fn read(
     headers: &HeaderMap,
     body: Body,
     cap: u64,
-    setting: &str,
-) -> Result<bytes::Bytes, Rejection> {
+    setting: &'static str,
+) -> Result<bytes::Bytes, Refusal> {
     match tokio::time::timeout(READ_TIMEOUT, read_capped(headers, body, cap, setting)).await {
         Ok(r) => r,
-        Err(_) => Err(Rejection::new(
-            408,
-            Kind::InvalidRequest,
-            format!(
-                "request body not received within {} s",
-                READ_TIMEOUT.as_secs()
-            ),
-        )
-        .code("request_timeout")
-        .param("body")),
+        Err(_) => Err(Refusal::BodyTimeout {
+            secs: READ_TIMEOUT.as_secs(),
+        }),
     }
 }
 
@@ -50,8 +43,8 @@ async fn read_capped(
     headers: &HeaderMap,
     body: Body,
     cap: u64,
-    setting: &str,
-) -> Result<bytes::Bytes, Rejection> {
+    setting: &'static str,
+) -> Result<bytes::Bytes, Refusal> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -62,7 +55,7 @@ async fn read_capped(
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk =
-            chunk.map_err(|e| Rejection::invalid("body", format!("could not be read: {e}")))?;
+            chunk.map_err(|e| Refusal::invalid("body", format!("could not be read: {e}")))?;
         seen += chunk.len() as u64;
         if seen > cap {
             over = true;
@@ -77,13 +70,10 @@ async fn read_capped(
         }
     }
     if over {
-        return Err(Rejection::new(
-            413,
-            Kind::InvalidRequest,
-            format!("request body exceeds the limit of {cap} bytes ({setting})"),
-        )
-        .code("request_too_large")
-        .param("body"));
+        return Err(Refusal::BodyTooLarge {
+            limit: cap,
+            setting,
+        });
     }
     Ok(buf.freeze())
 }

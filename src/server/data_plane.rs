@@ -1,8 +1,9 @@
 //! `/v1/*`: the data plane. Reads the request, runs the pipeline, sends the answer.
 //!
-//! The whole path of a call, top-down: body (capped) → `Ctx` → pipeline (authenticate →
-//! validate_input → call_llm → audit) → reply. Nothing here decides policy; it only carries the
-//! request in and the pipeline's verdict out.
+//! The whole path of a call, top-down: key → body (capped) → `Ctx` → pipeline → `Answer` →
+//! response. Nothing here decides policy or records anything: it carries the request in and
+//! renders the pipeline's answer — a refusal, a complete answer, or a stream the pipeline
+//! governs to its last byte.
 
 use std::sync::Arc;
 
@@ -17,9 +18,8 @@ use super::auth;
 use super::error::render;
 use super::App;
 use crate::audit::event::EventType;
-use crate::pipeline::steps::audit::request_event;
-use crate::pipeline::{stream, Ctx, Kind, Rejection, Step};
-use crate::providers::{UpstreamReply, WireFormat};
+use crate::pipeline::{event_type, Answer, Ctx, Kind, Refusal, Step};
+use crate::providers::WireFormat;
 
 pub async fn chat_completions(
     State(app): State<Arc<App>>,
@@ -43,7 +43,7 @@ pub async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
     );
     ctx.presented_key = auth::presented_key(&headers);
     if !app.store.is_ready() {
-        return render(&Rejection::storage_unavailable(), WireFormat::OpenAi);
+        return render(&Refusal::StorageUnavailable, WireFormat::OpenAi);
     }
     app.authenticate.run(&mut ctx).await;
     if let Some(r) = &ctx.rejection {
@@ -84,10 +84,7 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
     let request_id = request_id(&headers);
     // Fail closed before reading anything: a request we cannot audit gets no answer.
     if !app.store.is_ready() {
-        return with_request_id(
-            render(&Rejection::storage_unavailable(), format),
-            &request_id,
-        );
+        return with_request_id(render(&Refusal::StorageUnavailable, format), &request_id);
     }
     let mut ctx = Ctx::with_governance(
         request_id.clone(),
@@ -132,16 +129,15 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
         Ok(ctx) => ctx,
         Err(r) => return with_request_id(render(&r, format), &request_id),
     };
-    if crate::pipeline::steps::audit::event_type(&ctx) == EventType::AuthFailed {
+    let event = event_type(&ctx);
+    if event == EventType::AuthFailed {
         app.metrics.auth_failures.inc();
     }
     if ctx.audited.is_some() {
         app.metrics
             .audit_events
             .get_or_create(&super::metrics::EventLabels {
-                event_type: crate::pipeline::steps::audit::event_type(&ctx)
-                    .as_str()
-                    .to_string(),
+                event_type: event.as_str().to_string(),
             })
             .inc();
     }
@@ -153,7 +149,7 @@ async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Bod
 /// Runs the pipeline in its own task: when the client hangs up, axum drops this handler, but
 /// an exchange that may already have reached the provider runs on to its audit event and
 /// budget settlement, which record the disconnect (`details.client_disconnected`).
-async fn run_detached(app: &Arc<App>, mut ctx: Ctx) -> Result<Ctx, Rejection> {
+async fn run_detached(app: &Arc<App>, mut ctx: Ctx) -> Result<Ctx, Refusal> {
     /// Marks the client gone unless disarmed (the handler finished waiting).
     struct Watch(Option<Arc<std::sync::atomic::AtomicBool>>);
     impl Drop for Watch {
@@ -173,7 +169,7 @@ async fn run_detached(app: &Arc<App>, mut ctx: Ctx) -> Result<Ctx, Rejection> {
     watch.0 = None;
     joined.map_err(|e| {
         tracing::error!(error = %e, "pipeline task failed");
-        Rejection::new(500, Kind::Internal, "the request could not be processed")
+        Refusal::Internal("the request could not be processed".into())
     })
 }
 
@@ -182,9 +178,9 @@ async fn run_detached(app: &Arc<App>, mut ctx: Ctx) -> Result<Ctx, Rejection> {
 fn log_request(ctx: &Ctx) {
     let (decision, step) = match &ctx.rejection {
         None => ("allow", ctx.steps_run.last().copied().unwrap_or("-")),
-        Some(r) => match r.blocked_by {
-            Some(step) => ("block", step),
-            None if r.kind == crate::pipeline::Kind::Authentication => ("deny", "authenticate"),
+        Some(r) => match r.blocked() {
+            Some((step, _)) => ("block", step),
+            None if r.kind() == Kind::Authentication => ("deny", "authenticate"),
             None => ("error", ctx.steps_run.last().copied().unwrap_or("-")),
         },
     };
@@ -193,7 +189,7 @@ fn log_request(ctx: &Ctx) {
         agent_id = ctx.agent.as_ref().map(|a| a.agent_id.as_str()).unwrap_or("-"),
         decision,
         step,
-        status = ctx.rejection.as_ref().map_or(200, |r| r.status),
+        status = ctx.rejection.as_ref().map_or(200, Refusal::status),
         seq = ctx.audited.as_ref().map(|l| l.seq),
         stream = ctx.stream,
         latency_ms = ctx.started.elapsed().as_millis() as u64,
@@ -201,9 +197,11 @@ fn log_request(ctx: &Ctx) {
     );
 }
 
-fn respond(app: &App, mut ctx: Ctx) -> Response {
+/// Renders the pipeline's answer: the error envelope, the scanned answer with its `tappass`
+/// block, or the governed stream; the `x-tappass-*` headers say what governance did.
+fn respond(app: &App, ctx: Ctx) -> Response {
     if let Some(r) = &ctx.rejection {
-        if let Some(step) = r.blocked_by {
+        if let Some((step, _)) = r.blocked() {
             app.metrics
                 .pipeline_blocks
                 .get_or_create(&super::metrics::StepLabels { step: step.into() })
@@ -211,43 +209,43 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
         }
         return render(r, ctx.format);
     }
-    let steps = ctx.steps_run.join(",");
-    let audit_id = ctx.audited.as_ref().map(|l| l.audit_id.clone());
+    let format = ctx.format;
     let classification = ctx.classification.as_str();
+    let warnings = (ctx.flags.mode == crate::governance::flags::Mode::Warn
+        && !ctx.warnings.is_empty())
+    .then(|| ctx.warnings.clone());
     let mut tappass = json!({
         "blocked": false,
         "classification": classification,
         "request_id": ctx.request_id,
         "session_id": ctx.session_id,
-        "audit_id": audit_id,
+        "audit_id": ctx.audited.as_ref().map(|l| l.audit_id.clone()),
     });
-    if ctx.flags.mode == crate::governance::flags::Mode::Warn && !ctx.warnings.is_empty() {
-        tappass["warnings"] = json!(ctx.warnings);
+    if let Some(w) = &warnings {
+        tappass["warnings"] = json!(w);
     }
-    let mut resp = match ctx.reply.take() {
-        Some(UpstreamReply::Complete { mut body, .. }) => {
+    let mut headers = vec![
+        ("x-tappass-pipeline-steps", ctx.steps_run.join(",")),
+        ("x-tappass-session", ctx.session_id.clone()),
+        ("x-tappass-classification", classification.to_string()),
+    ];
+    if let Some(w) = &warnings {
+        let joined: String = w
+            .join("; ")
+            .chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control())
+            .take(1024)
+            .collect();
+        headers.push(("x-tappass-warnings", joined));
+    }
+    let mut resp = match app.pipeline.answer(ctx) {
+        Answer::Refused(r) => return render(&r, format),
+        Answer::Complete(mut body) => {
             body["tappass"] = tappass;
             Json(body).into_response()
         }
-        Some(UpstreamReply::Stream(events)) => {
-            let mut template = request_event(&ctx);
-            if let Some(id) = audit_id {
-                template.audit_id = id;
-            }
-            let options = stream::RelayOptions {
-                scanner: ctx.stream_scanner.take(),
-                settle: ctx.stream_settle.take(),
-                fallback_usage: ctx.stream_fallback_usage,
-                hide_usage_chunk: ctx.hide_usage_chunk,
-            };
-            let body = Body::from_stream(stream::relay(
-                events,
-                ctx.format,
-                app.audit.clone(),
-                template,
-                options,
-            ));
-            let mut resp = body.into_response();
+        Answer::Stream(events) => {
+            let mut resp = Body::from_stream(events).into_response();
             let h = resp.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
@@ -256,33 +254,10 @@ fn respond(app: &App, mut ctx: Ctx) -> Response {
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             resp
         }
-        None => {
-            return render(
-                &Rejection::new(500, Kind::Internal, "the pipeline produced no answer"),
-                ctx.format,
-            )
-        }
     };
-    if let Ok(v) = HeaderValue::from_str(&steps) {
-        resp.headers_mut().insert("x-tappass-pipeline-steps", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&ctx.session_id) {
-        resp.headers_mut().insert("x-tappass-session", v);
-    }
-    resp.headers_mut().insert(
-        "x-tappass-classification",
-        HeaderValue::from_static(classification),
-    );
-    if ctx.flags.mode == crate::governance::flags::Mode::Warn && !ctx.warnings.is_empty() {
-        let joined: String = ctx
-            .warnings
-            .join("; ")
-            .chars()
-            .filter(|c| c.is_ascii() && !c.is_ascii_control())
-            .take(1024)
-            .collect();
-        if let Ok(v) = HeaderValue::from_str(&joined) {
-            resp.headers_mut().insert("x-tappass-warnings", v);
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
         }
     }
     resp

@@ -5,13 +5,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use crate::pipeline::{Kind, Rejection};
+use crate::pipeline::Refusal;
 use crate::providers::WireFormat;
 
 /// Renders `r` for a client of `format`.
-pub fn render(r: &Rejection, format: WireFormat) -> Response {
-    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = if let Some(body) = &r.passthrough {
+pub fn render(r: &Refusal, format: WireFormat) -> Response {
+    let (status, kind, code) = r.class();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = if let Some(body) = r.passthrough() {
         (
             status,
             [(header::CONTENT_TYPE, "application/json")],
@@ -20,19 +21,17 @@ pub fn render(r: &Rejection, format: WireFormat) -> Response {
             .into_response()
     } else {
         let mut inner = Map::new();
-        inner.insert("message".into(), Value::from(r.message.clone()));
-        inner.insert("type".into(), Value::from(r.kind.as_str()));
-        if let Some(code) = r.code {
+        inner.insert("message".into(), Value::from(r.to_string()));
+        inner.insert("type".into(), Value::from(kind.as_str()));
+        if let Some(code) = code {
             inner.insert("code".into(), Value::from(code));
         }
-        if let Some(param) = &r.param {
-            inner.insert("param".into(), Value::from(param.clone()));
+        if let Some(param) = r.param() {
+            inner.insert("param".into(), Value::from(param));
         }
-        if let Some(step) = r.blocked_by {
+        if let Some((step, reason)) = r.blocked() {
             inner.insert("blocked_by".into(), Value::from(step));
-        }
-        if let Some(reason) = &r.reason {
-            inner.insert("reason".into(), Value::from(reason.clone()));
+            inner.insert("reason".into(), Value::from(reason));
         }
         let body = match format {
             WireFormat::OpenAi => json!({ "error": inner }),
@@ -40,57 +39,16 @@ pub fn render(r: &Rejection, format: WireFormat) -> Response {
         };
         (status, axum::Json(body)).into_response()
     };
-    if let Some(v) = r
-        .retry_after
-        .as_deref()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
+    if let Some(v) = r.retry_after().and_then(|v| HeaderValue::from_str(&v).ok()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
 }
 
-/// Control-plane errors (admin, audit): always the OpenAI envelope.
-#[derive(Debug)]
-pub struct ApiError(pub Box<Rejection>);
-
-impl ApiError {
-    pub fn bad_request(param: &str, message: impl Into<String>) -> Self {
-        ApiError(Box::new(Rejection::invalid(param, message)))
-    }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError(Box::new(
-            Rejection::new(404, Kind::NotFound, message).code("not_found"),
-        ))
-    }
-    pub fn conflict(message: impl Into<String>) -> Self {
-        ApiError(Box::new(
-            Rejection::new(409, Kind::InvalidRequest, message).code("conflict"),
-        ))
-    }
-}
-
-impl From<Rejection> for ApiError {
-    fn from(r: Rejection) -> Self {
-        ApiError(Box::new(r))
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        match e {
-            crate::store::StoreError::Conflict(what) => ApiError::conflict(what),
-            other => {
-                tracing::error!(error = %other, "storage error on the control plane");
-                ApiError::from(Rejection::storage_unavailable())
-            }
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
+/// Control-plane errors (admin, audit, health): always the OpenAI envelope.
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        render(&self.0, WireFormat::OpenAi)
+        render(&self, WireFormat::OpenAi)
     }
 }
 
@@ -107,7 +65,7 @@ mod tests {
 
     #[tokio::test]
     async fn openai_and_anthropic_envelopes() {
-        let r = Rejection::new(401, Kind::Authentication, "nope").code("invalid_api_key");
+        let r = Refusal::InvalidKey("nope".into());
         let o = body_of(render(&r, WireFormat::OpenAi)).await;
         assert_eq!(o["error"]["type"], "authentication_error");
         assert_eq!(o["error"]["code"], "invalid_api_key");
@@ -118,9 +76,10 @@ mod tests {
 
     #[tokio::test]
     async fn policy_block_carries_step_and_reason() {
-        let mut r = Rejection::new(403, Kind::PolicyBlock, "Request blocked by policy");
-        r.blocked_by = Some("detect_pii");
-        r.reason = Some("PII detected: EMAIL".into());
+        let r = Refusal::PolicyBlock {
+            step: "detect_pii",
+            reason: "PII detected: EMAIL".into(),
+        };
         let resp = render(&r, WireFormat::OpenAi);
         assert_eq!(resp.status(), 403);
         let o = body_of(resp).await;
@@ -130,11 +89,12 @@ mod tests {
 
     #[tokio::test]
     async fn passthrough_keeps_status_body_and_retry_after() {
-        let mut r = Rejection::new(429, Kind::Upstream, "x");
-        r.passthrough = Some(bytes::Bytes::from_static(
-            b"{\"error\":{\"message\":\"slow down\"}}",
-        ));
-        r.retry_after = Some("2".into());
+        let r = Refusal::UpstreamRejected {
+            status: 429,
+            message: "x".into(),
+            body: bytes::Bytes::from_static(b"{\"error\":{\"message\":\"slow down\"}}"),
+            retry_after: Some("2".into()),
+        };
         let resp = render(&r, WireFormat::OpenAi);
         assert_eq!(resp.status(), 429);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "2");

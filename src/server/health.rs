@@ -11,9 +11,9 @@ use axum::Json;
 use serde_json::json;
 
 use super::auth::{authorize, is_admin};
-use super::error::ApiError;
 use super::App;
 use crate::identity::Role;
+use crate::pipeline::Refusal;
 
 fn storage_name(app: &App) -> &'static str {
     if app.store.is_ready() {
@@ -77,7 +77,7 @@ pub async fn metrics(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     // Open to Prometheus on loopback only when configured; else admin or auditor keys.
     let open = app.config.server.metrics_public && peer.ip().is_loopback();
     if !open {

@@ -8,14 +8,14 @@ use super::audit::{append_locked, lock_head};
 use super::{get_opt_str, get_str, is_unique_violation, Store, StoreError};
 use crate::audit::chain::Linked;
 use crate::audit::event::AuditEvent;
-use crate::identity::Role;
+use crate::identity::{AgentStatus, KeyStatus, Role};
 
 /// An agent as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentRow {
     pub agent_id: String,
     pub description: String,
-    pub status: String,
+    pub status: AgentStatus,
     /// Flags this agent may loosen (names, `KEYS` order); empty: it can only tighten.
     pub flag_grants: Vec<String>,
     pub created_at: String,
@@ -27,16 +27,16 @@ pub struct AgentRow {
 pub struct KeyRow {
     pub key_id: String,
     pub agent_id: Option<String>,
-    pub role: String,
+    pub role: Role,
     #[serde(skip)]
     pub key_hash: String,
-    pub status: String,
+    pub status: KeyStatus,
     pub created_at: String,
     pub revoked_at: Option<String>,
     pub replaced_by: Option<String>,
     /// The owning agent's status (`None` for control-plane keys).
     #[serde(skip)]
-    pub agent_status: Option<String>,
+    pub agent_status: Option<AgentStatus>,
     /// The owning agent's flag grants, as stored (`mode,pii`).
     #[serde(skip)]
     pub agent_flag_grants: Option<String>,
@@ -51,11 +51,21 @@ pub struct NewKey {
     pub key_hash: String,
 }
 
+/// A column holding one of an enum's stored names; anything else is a decode error (a row
+/// nobody wrote through this code), never a silent default.
+fn get_enum<T>(row: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    let stored = get_str(row, col)?;
+    parse(&stored).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: col.to_string(),
+        source: format!("unknown value {stored:?}").into(),
+    })
+}
+
 fn agent_row(row: &AnyRow) -> Result<AgentRow, sqlx::Error> {
     Ok(AgentRow {
         agent_id: get_str(row, "agent_id")?,
         description: get_str(row, "description")?,
-        status: get_str(row, "status")?,
+        status: get_enum(row, "status", AgentStatus::parse)?,
         flag_grants: split_grants(&get_str(row, "flag_grants")?),
         created_at: get_str(row, "created_at")?,
         updated_at: get_str(row, "updated_at")?,
@@ -66,13 +76,16 @@ fn key_row(row: &AnyRow) -> Result<KeyRow, sqlx::Error> {
     Ok(KeyRow {
         key_id: get_str(row, "key_id")?,
         agent_id: get_opt_str(row, "agent_id")?,
-        role: get_str(row, "role")?,
+        role: get_enum(row, "role", Role::parse)?,
         key_hash: get_str(row, "key_hash")?,
-        status: get_str(row, "status")?,
+        status: get_enum(row, "status", KeyStatus::parse)?,
         created_at: get_str(row, "created_at")?,
         revoked_at: get_opt_str(row, "revoked_at")?,
         replaced_by: get_opt_str(row, "replaced_by")?,
-        agent_status: get_opt_str(row, "agent_status")?,
+        agent_status: match get_opt_str(row, "agent_status")? {
+            Some(_) => Some(get_enum(row, "agent_status", AgentStatus::parse)?),
+            None => None,
+        },
         agent_flag_grants: get_opt_str(row, "agent_flag_grants")?,
     })
 }
@@ -156,7 +169,7 @@ impl Store {
         let agent = AgentRow {
             agent_id: agent_id.to_string(),
             description: description.to_string(),
-            status: "active".into(),
+            status: AgentStatus::Active,
             flag_grants: flag_grants.iter().map(|s| s.to_string()).collect(),
             created_at: now.clone(),
             updated_at: now,

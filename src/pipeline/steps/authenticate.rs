@@ -5,7 +5,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::governance::flags::Grants;
 use crate::identity::keys::{self, KeyFamily};
-use crate::pipeline::{AgentIdentity, Ctx, Kind, Phase, Rejection, Step};
+use crate::identity::{AgentStatus, KeyStatus, Role};
+use crate::pipeline::{AgentIdentity, Ctx, Refusal, Step};
 use crate::store::{Store, StoreError};
 
 pub struct Authenticate {
@@ -18,22 +19,14 @@ impl Authenticate {
     }
 }
 
-fn invalid_key(message: &str) -> Rejection {
-    Rejection::new(401, Kind::Authentication, message).code("invalid_api_key")
+fn invalid_key(message: &str) -> Refusal {
+    Refusal::InvalidKey(message.into())
 }
 
 #[async_trait]
 impl Step for Authenticate {
     fn name(&self) -> &'static str {
         "authenticate"
-    }
-
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-
-    fn position(&self) -> u32 {
-        10
     }
 
     async fn run(&self, ctx: &mut Ctx) {
@@ -45,19 +38,16 @@ impl Step for Authenticate {
 }
 
 impl Authenticate {
-    async fn check(&self, presented: Option<SecretString>) -> Result<AgentIdentity, Rejection> {
+    async fn check(&self, presented: Option<SecretString>) -> Result<AgentIdentity, Refusal> {
         let token = presented
             .as_ref()
             .map(|k| k.expose_secret())
             .ok_or_else(|| invalid_key("missing API key: send `Authorization: Bearer tp_…`"))?;
         let parsed = keys::parse(token).ok_or_else(|| invalid_key("invalid API key"))?;
         if parsed.family == KeyFamily::Admin {
-            return Err(Rejection::new(
-                403,
-                Kind::Permission,
-                "control-plane keys cannot call the data plane; use an agent key",
-            )
-            .code("wrong_role"));
+            return Err(Refusal::WrongRole(
+                "control-plane keys cannot call the data plane; use an agent key".into(),
+            ));
         }
         let row = match self.store.find_key(&parsed.key_id).await {
             Ok(Some(row)) => row,
@@ -67,35 +57,22 @@ impl Authenticate {
                     self.store.mark_unavailable();
                 }
                 tracing::error!(error = %e, "key lookup failed");
-                return Err(Rejection::storage_unavailable());
+                return Err(Refusal::StorageUnavailable);
             }
         };
         // Verify the secret before revealing anything about the key's state.
         if !keys::verify(token, &row.key_hash) {
             return Err(invalid_key("invalid API key"));
         }
-        if row.role != "agent" {
-            return Err(
-                Rejection::new(403, Kind::Permission, "this key is not an agent key")
-                    .code("wrong_role"),
-            );
+        if row.role != Role::Agent {
+            return Err(Refusal::WrongRole("this key is not an agent key".into()));
         }
-        if row.status == "revoked" {
-            return Err(Rejection::new(
-                401,
-                Kind::Authentication,
-                format!("API key {} has been revoked", row.key_id),
-            )
-            .code("key_revoked"));
+        if row.status == KeyStatus::Revoked {
+            return Err(Refusal::KeyRevoked { key_id: row.key_id });
         }
         let agent_id = row.agent_id.clone().unwrap_or_default();
-        if row.agent_status.as_deref() != Some("active") {
-            return Err(Rejection::new(
-                403,
-                Kind::Permission,
-                format!("agent {agent_id} is disabled"),
-            )
-            .code("agent_disabled"));
+        if row.agent_status != Some(AgentStatus::Active) {
+            return Err(Refusal::AgentDisabled { agent_id });
         }
         // Stored grants were validated when written; anything unreadable grants nothing.
         let flag_grants = Grants::parse_list(row.agent_flag_grants.as_deref().unwrap_or(""))

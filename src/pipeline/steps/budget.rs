@@ -8,10 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::rate_limit::limiter_unavailable;
 use crate::limits::{BudgetCheck, Limiter, Reservation};
-use crate::pipeline::content::request_texts_mut;
-use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
+use crate::pipeline::estimate::estimate_tokens;
+use crate::pipeline::{Ctx, Refusal, Step};
 
 pub struct Budget {
     limiter: Arc<dyn Limiter>,
@@ -28,10 +27,6 @@ const DAY: u64 = 86_400;
 
 fn usd(micros: u64) -> String {
     format!("${}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
-fn exceeded(message: String) -> Rejection {
-    Rejection::new(402, Kind::Budget, message).code("budget_exceeded")
 }
 
 /// Below this many completion tokens a capped call is not worth making: refused instead.
@@ -60,41 +55,10 @@ fn cap_max_tokens(ctx: &mut Ctx, completion: u64) {
     body.insert(field.into(), Value::from(completion));
 }
 
-/// Tokens the reservation assumes: ~4 bytes per prompt token, and the request's `max_tokens`
-/// (or `max_completion_tokens`, or the configured default) for the answer.
-pub fn estimate_tokens(ctx: &mut Ctx, default_max: u64) -> (u64, u64) {
-    let mut bytes = 0usize;
-    let mut messages = 0u64;
-    if let Some(body) = ctx.body.as_mut() {
-        messages = body
-            .get("messages")
-            .and_then(Value::as_array)
-            .map_or(0, |m| m.len() as u64);
-        request_texts_mut(body, ctx.format, &mut |t| bytes += t.len());
-    }
-    let prompt = (bytes as u64).div_ceil(4) + 4 * messages + 8;
-    let completion = ctx
-        .body
-        .as_ref()
-        .and_then(|b| {
-            b.get("max_tokens")
-                .or_else(|| b.get("max_completion_tokens"))
-        })
-        .and_then(Value::as_u64)
-        .unwrap_or(default_max);
-    (prompt, completion)
-}
-
 #[async_trait]
 impl Step for Budget {
     fn name(&self) -> &'static str {
         "budget"
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        95
     }
 
     async fn run(&self, ctx: &mut Ctx) {
@@ -116,13 +80,7 @@ impl Step for Budget {
             return;
         };
         let Some(price) = gov.price(&route.model) else {
-            ctx.reject(
-                Rejection::invalid(
-                    "model",
-                    format!("no price is configured for `{}`, so its budget cannot be enforced; add [prices.\"{}\"]", route.model, route.model),
-                )
-                .code("price_unknown"),
-            );
+            ctx.reject(Refusal::PriceUnknown { model: route.model });
             return;
         };
         let (prompt, mut completion) = estimate_tokens(ctx, b.default_max_tokens.unwrap_or(1024));
@@ -133,7 +91,7 @@ impl Step for Budget {
                 // A request that names no limit is capped to what the call budget pays for.
                 let fits = price.affordable_completion(prompt, limit);
                 if explicit || fits < MIN_COMPLETION_TOKENS {
-                    ctx.reject(exceeded(format!(
+                    ctx.reject(Refusal::BudgetExceeded(format!(
                         "estimated cost {} (with max_tokens {completion}) exceeds the per-call budget of {}",
                         usd(estimate),
                         usd(limit)
@@ -201,14 +159,14 @@ impl Step for Budget {
                 spent_micros,
             }) => {
                 let period = key.split(':').nth(1).unwrap_or("period");
-                ctx.reject(exceeded(format!(
+                ctx.reject(Refusal::BudgetExceeded(format!(
                     "{period} budget exhausted: {} of {} spent, this call needs up to {}",
                     usd(spent_micros),
                     usd(limit_micros),
                     usd(estimate)
                 )));
             }
-            Err(e) => limiter_unavailable(ctx, &e, self.fail_open, "budget"),
+            Err(e) => ctx.limits_unavailable(&e, self.fail_open, "budget"),
         }
     }
 }

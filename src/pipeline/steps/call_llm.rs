@@ -1,15 +1,24 @@
-//! call_llm: route the model to a provider and call it with the server's key.
+//! call_llm: call the provider `validate_input` routed the request to, with the server's key.
+//! For a stream it also reads the usage the provider reports as the events pass (and hides the
+//! usage chunk it asked for on the client's behalf).
 
 use std::time::Instant;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
-use crate::providers::{ProviderError, RouteError, UpstreamReply, UpstreamRequest, WireFormat};
+use crate::pipeline::{Ctx, Flow, Refusal, Step};
+use crate::providers::{ProviderError, SseEvent, UpstreamReply, UpstreamRequest, WireFormat};
 
-/// Calls the provider `validate_input` routed the request to.
 pub struct CallLlm;
+
+/// OpenAI's usage-only chunk (`choices: []`, `usage: {…}`), sent last with `include_usage`.
+fn is_usage_chunk(v: &Value) -> bool {
+    v.get("choices")
+        .and_then(Value::as_array)
+        .is_some_and(|c| c.is_empty())
+        && v.get("usage").is_some_and(Value::is_object)
+}
 
 #[async_trait]
 impl Step for CallLlm {
@@ -17,20 +26,10 @@ impl Step for CallLlm {
         "call_llm"
     }
 
-    fn phase(&self) -> Phase {
-        Phase::Call
-    }
-
-    fn position(&self) -> u32 {
-        0
-    }
-
     async fn run(&self, ctx: &mut Ctx) {
         let (Some(body), Some(route)) = (ctx.body.as_ref(), ctx.route.clone()) else {
-            ctx.reject(Rejection::new(
-                500,
-                Kind::Internal,
-                "call_llm ran without a validated, routed body",
+            ctx.reject(Refusal::Internal(
+                "call_llm ran without a validated, routed body".into(),
             ));
             return;
         };
@@ -44,7 +43,7 @@ impl Step for CallLlm {
                     body["stream_options"] = serde_json::json!({});
                 }
                 body["stream_options"]["include_usage"] = Value::Bool(true);
-                ctx.hide_usage_chunk = true;
+                ctx.streaming.hide_usage_chunk = true;
             }
         }
         let req = UpstreamRequest {
@@ -63,51 +62,45 @@ impl Step for CallLlm {
                 }
                 ctx.reply = Some(reply);
             }
-            Err(e) => ctx.reject(provider_rejection(e)),
+            Err(e) => ctx.reject(provider_refusal(e)),
         }
     }
-}
 
-pub fn route_rejection(e: &RouteError) -> Rejection {
-    match e {
-        RouteError::UnknownProvider { .. } | RouteError::NoDefault { .. } => {
-            Rejection::new(404, Kind::NotFound, e.to_string())
-                .code("model_not_found")
-                .param("model")
+    fn on_stream_event(&self, ctx: &mut Ctx, events: Vec<SseEvent>) -> Flow {
+        let mut out = Vec::with_capacity(events.len());
+        for ev in events {
+            if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
+                ctx.usage.absorb(ctx.format, &v);
+                if ctx.streaming.hide_usage_chunk && is_usage_chunk(&v) {
+                    continue;
+                }
+            }
+            out.push(ev);
         }
-        RouteError::WrongFormat { .. } => Rejection::invalid("model", e.to_string()),
+        Flow::Forward(out)
     }
 }
 
 /// Maps a provider failure to what the agent sees (product.md: 502 / 504 / pass-through).
-pub fn provider_rejection(e: ProviderError) -> Rejection {
+pub fn provider_refusal(e: ProviderError) -> Refusal {
     let message = e.to_string();
     match e {
-        ProviderError::Unreachable(_) => {
-            Rejection::new(502, Kind::Upstream, message).code("upstream_unavailable")
-        }
-        ProviderError::Timeout(_) => {
-            Rejection::new(504, Kind::Upstream, message).code("upstream_timeout")
-        }
-        ProviderError::ServerError { status, .. } => Rejection::new(
-            502,
-            Kind::Upstream,
-            format!("provider failed with HTTP {}", status.as_u16()),
-        )
-        .code("upstream_error"),
-        ProviderError::Malformed(_) => {
-            Rejection::new(502, Kind::Upstream, message).code("upstream_malformed")
-        }
+        ProviderError::Unreachable(_) => Refusal::UpstreamUnavailable(message),
+        ProviderError::Timeout(_) => Refusal::UpstreamTimeout(message),
+        ProviderError::ServerError { status, .. } => Refusal::UpstreamFailed {
+            status: status.as_u16(),
+        },
+        ProviderError::Malformed(_) => Refusal::UpstreamMalformed(message),
         ProviderError::Rejected {
             status,
             body,
             retry_after,
-        } => {
-            let mut r = Rejection::new(status.as_u16(), Kind::Upstream, message);
-            r.passthrough = Some(body);
-            r.retry_after = retry_after;
-            r
-        }
+        } => Refusal::UpstreamRejected {
+            status: status.as_u16(),
+            message,
+            body,
+            retry_after,
+        },
     }
 }
 
@@ -119,40 +112,34 @@ mod tests {
     #[test]
     fn provider_failures_map_to_gateway_statuses() {
         assert_eq!(
-            provider_rejection(ProviderError::Unreachable("x".into())).status,
+            provider_refusal(ProviderError::Unreachable("x".into())).status(),
             502
         );
-        assert_eq!(provider_rejection(ProviderError::Timeout(5)).status, 504);
+        assert_eq!(provider_refusal(ProviderError::Timeout(5)).status(), 504);
         assert_eq!(
-            provider_rejection(ProviderError::Malformed("x".into())).status,
+            provider_refusal(ProviderError::Malformed("x".into())).status(),
             502
         );
-        let r = provider_rejection(ProviderError::ServerError {
+        let r = provider_refusal(ProviderError::ServerError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             body: "secret detail".into(),
         });
-        assert_eq!(r.status, 502);
-        assert!(r.passthrough.is_none(), "5xx bodies are not passed through");
+        assert_eq!(r.status(), 502);
+        assert!(
+            r.passthrough().is_none(),
+            "5xx bodies are not passed through"
+        );
     }
 
     #[test]
     fn provider_4xx_passes_through() {
-        let r = provider_rejection(ProviderError::Rejected {
+        let r = provider_refusal(ProviderError::Rejected {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: "{\"error\":{}}".into(),
             retry_after: Some("3".into()),
         });
-        assert_eq!(r.status, 429);
-        assert_eq!(r.retry_after.as_deref(), Some("3"));
-        assert!(r.passthrough.is_some());
-    }
-
-    #[test]
-    fn unknown_provider_is_404_model_not_found() {
-        let r = route_rejection(&RouteError::UnknownProvider {
-            model: "x/y".into(),
-            provider: "x".into(),
-        });
-        assert_eq!((r.status, r.code), (404, Some("model_not_found")));
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.retry_after().as_deref(), Some("3"));
+        assert!(r.passthrough().is_some());
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::detect::classify::classify;
-use crate::pipeline::{Ctx, Phase, Step};
+use crate::pipeline::{Ctx, Step};
 
 pub struct ClassifyData;
 
@@ -11,12 +11,6 @@ pub struct ClassifyData;
 impl Step for ClassifyData {
     fn name(&self) -> &'static str {
         "classify_data"
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        70
     }
 
     async fn run(&self, ctx: &mut Ctx) {

@@ -7,7 +7,7 @@ use crate::config::governance::StepAction;
 use crate::detect::injection;
 use crate::governance::flags::Mode;
 use crate::pipeline::content::request_texts_mut;
-use crate::pipeline::{Ctx, Phase, Step};
+use crate::pipeline::{Ctx, Step};
 
 pub struct DetectInjection;
 
@@ -17,12 +17,6 @@ const NAME: &str = "detect_injection";
 impl Step for DetectInjection {
     fn name(&self) -> &'static str {
         NAME
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        50
     }
 
     async fn run(&self, ctx: &mut Ctx) {

@@ -7,7 +7,7 @@ use crate::detect::mask::{mask_label, replace};
 use crate::detect::{pii, Finding};
 use crate::governance::flags::{EmailPolicy, Mode, PiiAction};
 use crate::pipeline::content::request_texts_mut;
-use crate::pipeline::{Ctx, Phase, Step};
+use crate::pipeline::{Ctx, Step};
 
 pub struct DetectPii;
 
@@ -17,12 +17,6 @@ const NAME: &str = "detect_pii";
 impl Step for DetectPii {
     fn name(&self) -> &'static str {
         NAME
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        30
     }
 
     async fn run(&self, ctx: &mut Ctx) {

@@ -7,7 +7,7 @@ use crate::detect::mask::{replace, REDACTED};
 use crate::detect::secrets;
 use crate::governance::flags::{Mode, SecretsAction};
 use crate::pipeline::content::request_texts_mut;
-use crate::pipeline::{Ctx, Phase, Step};
+use crate::pipeline::{Ctx, Step};
 
 pub struct DetectSecrets;
 
@@ -17,12 +17,6 @@ const NAME: &str = "detect_secrets";
 impl Step for DetectSecrets {
     fn name(&self) -> &'static str {
         NAME
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        40
     }
 
     async fn run(&self, ctx: &mut Ctx) {

@@ -8,7 +8,7 @@ use crate::detect::mask::replace;
 use crate::detect::unicode;
 use crate::governance::flags::Mode;
 use crate::pipeline::content::request_texts_mut;
-use crate::pipeline::{Ctx, Phase, Step};
+use crate::pipeline::{Ctx, Step};
 
 pub struct DetectUnicode;
 
@@ -18,12 +18,6 @@ const NAME: &str = "detect_unicode";
 impl Step for DetectUnicode {
     fn name(&self) -> &'static str {
         NAME
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        60
     }
 
     async fn run(&self, ctx: &mut Ctx) {

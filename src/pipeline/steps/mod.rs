@@ -1,11 +1,12 @@
-//! The steps, one file each. To add a step: write its file and add it to `default_steps`.
+//! The steps, one file each. To add a step: write its file and add it to `default_steps` at
+//! its place — that list is the order the steps run in, and the only place it is written.
 
-pub mod audit;
+mod audit;
 mod authenticate;
 mod budget;
 mod call_llm;
 mod classify_data;
-pub mod cost_tracking;
+mod cost_tracking;
 mod detect_injection;
 mod detect_pii;
 mod detect_secrets;
@@ -13,7 +14,7 @@ mod detect_unicode;
 mod policy;
 mod rate_limit;
 mod scan_output;
-pub mod tool_permissions;
+mod tool_permissions;
 mod validate_input;
 
 use std::sync::Arc;
@@ -40,7 +41,10 @@ pub struct StepDeps {
     pub limits_fail_open: bool,
 }
 
-/// The pipeline every data-plane request runs through.
+/// The pipeline every data-plane request runs through, in order: who is calling and how often,
+/// what the request is, what is in it, what may be done with it, what it may cost — then the
+/// call — then what came back, what it cost, and the record of it all. Steps that always run
+/// (cost_tracking, audit) are last, so a refusal anywhere still settles and is recorded.
 pub fn default_steps(deps: &StepDeps) -> Vec<Arc<dyn Step>> {
     vec![
         Arc::new(Authenticate::new(deps.store.clone())),

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use crate::audit::event::PolicyResult;
-use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
+use crate::pipeline::{Ctx, Refusal, Step};
 
 pub struct Policy;
 
@@ -33,12 +33,6 @@ impl Step for Policy {
     fn name(&self) -> &'static str {
         "policy"
     }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        90
-    }
 
     async fn run(&self, ctx: &mut Ctx) {
         let Some(engine) = ctx.gov.policy.clone() else {
@@ -65,17 +59,9 @@ impl Step for Policy {
             Err(e) => {
                 tracing::error!(error = %e, backend = engine.backend(), "policy evaluation failed: refusing the request");
                 ctx.policy = PolicyResult::error(e.kind());
-                ctx.reject(
-                    Rejection::new(
-                        503,
-                        Kind::Unavailable,
-                        format!(
-                            "policy could not be evaluated ({}); TapPass fails closed",
-                            e.kind()
-                        ),
-                    )
-                    .code("policy_unavailable"),
-                );
+                ctx.reject(Refusal::PolicyUnavailable {
+                    kind: e.kind().to_string(),
+                });
             }
         }
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::limits::{LimitError, Limiter, RateCheck, RateDecision};
-use crate::pipeline::{Ctx, Kind, Phase, Rejection, Step};
+use crate::limits::{request_key, token_key, Limiter, RateCheck, RateDecision};
+use crate::pipeline::{Ctx, Refusal, Step};
 
 pub struct RateLimit {
     limiter: Arc<dyn Limiter>,
@@ -21,43 +21,10 @@ impl RateLimit {
     }
 }
 
-/// Counter names (the limiter appends the window index).
-pub fn request_key(scope: &str) -> String {
-    format!("rate:req:{scope}")
-}
-pub fn token_key(scope: &str) -> String {
-    format!("rate:tok:{scope}")
-}
-
-/// What a limiter failure means for the request.
-pub fn limiter_unavailable(ctx: &mut Ctx, e: &LimitError, fail_open: bool, step: &str) {
-    if fail_open {
-        tracing::warn!(error = %e, step, "limits backend unavailable: letting the request through UNLIMITED ([redis] fail_open = true)");
-        ctx.warnings
-            .push(format!("{step}: limits backend unavailable, not enforced"));
-    } else {
-        tracing::error!(error = %e, step, "limits backend unavailable: refusing the request");
-        ctx.reject(
-            Rejection::new(
-                503,
-                Kind::Unavailable,
-                "rate limits and budgets cannot be checked right now",
-            )
-            .code("limits_unavailable"),
-        );
-    }
-}
-
 #[async_trait]
 impl Step for RateLimit {
     fn name(&self) -> &'static str {
         "rate_limit"
-    }
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-    fn position(&self) -> u32 {
-        15
     }
 
     async fn run(&self, ctx: &mut Ctx) {
@@ -101,20 +68,17 @@ impl Step for RateLimit {
                 } else {
                     "agent"
                 };
-                let mut r = Rejection::new(
-                    429,
-                    Kind::RateLimit,
-                    format!(
-                        "rate limit reached: {limit} {what} per {} s for this {scope}",
-                        l.window_secs
-                    ),
-                )
-                .code("rate_limit_exceeded");
-                r.retry_after = Some(retry_after_secs.max(1).to_string());
+                let message = format!(
+                    "rate limit reached: {limit} {what} per {} s for this {scope}",
+                    l.window_secs
+                );
                 ctx.detected("RATE_LIMIT", 1, "rate_limit");
-                ctx.reject(r);
+                ctx.reject(Refusal::RateLimited {
+                    message,
+                    retry_after_secs,
+                });
             }
-            Err(e) => limiter_unavailable(ctx, &e, self.fail_open, "rate_limit"),
+            Err(e) => ctx.limits_unavailable(&e, self.fail_open, "rate_limit"),
         }
     }
 }

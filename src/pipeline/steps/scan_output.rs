@@ -1,5 +1,6 @@
-//! scan_output (+ pii_restore): DLP on the answer. Complete answers are scanned here; for a
-//! stream this step prepares the `StreamScanner` that the relay applies chunk by chunk.
+//! scan_output (+ pii_restore): DLP on the answer, and the tool calls the model makes. Complete
+//! answers are scanned in `run`; a stream event by event in the stream hooks, with the
+//! `StreamScanner`'s hold-back buffers (`output.rs`).
 
 use async_trait::async_trait;
 
@@ -7,9 +8,9 @@ use crate::config::governance::StepAction;
 use crate::governance::flags::{Mode, PiiAction};
 use crate::pipeline::content::{answer_texts_mut, called_tools};
 use crate::pipeline::output::{OutputAction, Scanner, StreamScanner};
-use crate::pipeline::steps::tool_permissions::tool_denied;
-use crate::pipeline::{Ctx, Phase, Step};
-use crate::providers::UpstreamReply;
+use crate::pipeline::tools::tool_denied;
+use crate::pipeline::{Ctx, Flow, Step};
+use crate::providers::{SseEvent, UpstreamReply};
 
 pub struct ScanOutput;
 
@@ -50,12 +51,6 @@ fn scanner_for(ctx: &Ctx) -> Option<Scanner> {
 impl Step for ScanOutput {
     fn name(&self) -> &'static str {
         NAME
-    }
-    fn phase(&self) -> Phase {
-        Phase::After
-    }
-    fn position(&self) -> u32 {
-        10
     }
 
     async fn run(&self, ctx: &mut Ctx) {
@@ -99,9 +94,49 @@ impl Step for ScanOutput {
                     restore: Vec::new(),
                 });
                 let check = move |name: &str| tool_denied(&gov, &tools_flag, name);
-                ctx.stream_scanner = Some(StreamScanner::new(ctx.format, scanner, Box::new(check)));
+                ctx.streaming.scanner =
+                    Some(StreamScanner::new(ctx.format, scanner, Box::new(check)));
             }
             None => {}
+        }
+    }
+
+    fn on_stream_event(&self, ctx: &mut Ctx, events: Vec<SseEvent>) -> Flow {
+        let Some(sc) = ctx.streaming.scanner.as_mut() else {
+            return Flow::Forward(events);
+        };
+        let mut out = Vec::with_capacity(events.len());
+        for ev in events {
+            match sc.on_event(ev) {
+                Flow::Forward(evs) => out.extend(evs),
+                stop @ Flow::Stop(_) => return stop,
+            }
+        }
+        Flow::Forward(out)
+    }
+
+    fn on_stream_flush(&self, ctx: &mut Ctx) -> Flow {
+        match ctx.streaming.scanner.as_mut() {
+            Some(sc) => sc.finish(),
+            None => Flow::Forward(Vec::new()),
+        }
+    }
+
+    /// What the stream held, for its completion event.
+    async fn on_stream_end(&self, ctx: &mut Ctx) {
+        let Some(sc) = ctx.streaming.scanner.take() else {
+            return;
+        };
+        let mut kinds = sc.kinds;
+        kinds.sort_unstable();
+        for chunk in kinds.chunk_by(|a, b| a == b) {
+            ctx.streaming
+                .detections
+                .push(crate::audit::event::Detection {
+                    kind: chunk[0].to_string(),
+                    count: chunk.len() as u32,
+                    step: NAME.into(),
+                });
         }
     }
 }

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::config::governance::UnscannedParts;
-use crate::pipeline::{Ctx, Phase, Rejection, Step};
+use crate::pipeline::{Ctx, Refusal, Step};
+use crate::providers::RouteError;
 
 /// Also resolves the model to a provider (a `model` nobody serves is a bad request too), so
 /// later steps — budgets, policy — know the provider and its model name before the call.
@@ -25,14 +26,6 @@ impl Step for ValidateInput {
         "validate_input"
     }
 
-    fn phase(&self) -> Phase {
-        Phase::Before
-    }
-
-    fn position(&self) -> u32 {
-        20
-    }
-
     async fn run(&self, ctx: &mut Ctx) {
         match validate(&ctx.raw_body) {
             Ok((body, model, stream)) => {
@@ -40,17 +33,17 @@ impl Step for ValidateInput {
                 ctx.model = Some(model);
                 ctx.stream = stream;
             }
-            Err(r) => return ctx.reject(*r),
+            Err(r) => return ctx.reject(r),
         }
         if let Err(r) = check_schema(ctx) {
-            return ctx.reject(*r);
+            return ctx.reject(r);
         }
         match self
             .router
             .route(ctx.format, ctx.model.as_deref().unwrap_or_default())
         {
             Ok(route) => ctx.route = Some(route),
-            Err(e) => return ctx.reject(super::call_llm::route_rejection(&e)),
+            Err(e) => return ctx.reject(route_refusal(&e)),
         }
         match &ctx.requested_flags {
             Ok(requested) => {
@@ -62,18 +55,25 @@ impl Step for ValidateInput {
                 ctx.flags_ignored = ignored;
             }
             Err(e) => {
-                let r = Rejection::new(400, crate::pipeline::Kind::InvalidRequest, e.to_string())
-                    .param("X-TapPass-Flags")
-                    .code("invalid_flags");
-                ctx.reject(r);
+                ctx.reject(Refusal::InvalidFlags(e.to_string()));
             }
         }
     }
 }
 
+/// A model nobody serves (404) or one served in the other wire format (400).
+pub fn route_refusal(e: &RouteError) -> Refusal {
+    match e {
+        RouteError::UnknownProvider { .. } | RouteError::NoDefault { .. } => {
+            Refusal::ModelNotFound(e.to_string())
+        }
+        RouteError::WrongFormat { .. } => Refusal::invalid("model", e.to_string()),
+    }
+}
+
 /// The wire format's schema (`pipeline/wire`): violations are 400 naming the field; parts no
 /// detector can read are refused unless `[pipeline] unscanned_parts = "pass"` (then audited).
-fn check_schema(ctx: &mut Ctx) -> Result<(), Box<Rejection>> {
+fn check_schema(ctx: &mut Ctx) -> Result<(), Refusal> {
     let Some(body) = ctx.body.as_ref() else {
         return Ok(());
     };
@@ -82,18 +82,15 @@ fn check_schema(ctx: &mut Ctx) -> Result<(), Box<Rejection>> {
     if let Some(first) = checked.unscanned.first() {
         if ctx.gov.config.pipeline.unscanned_parts == UnscannedParts::Refuse {
             let kind = part_type(body, first);
-            return Err(Box::new(
-                Rejection::invalid(
-                    first.clone(),
-                    format!(
-                        "a `{kind}` part cannot be scanned for PII, secrets or injection, so it \
-                         is refused ({} such part(s)); an operator may let such parts pass \
-                         with [pipeline] unscanned_parts = \"pass\"",
-                        checked.unscanned.len()
-                    ),
-                )
-                .code("unscanned_part"),
-            ));
+            return Err(Refusal::UnscannedPart {
+                param: first.clone(),
+                message: format!(
+                    "a `{kind}` part cannot be scanned for PII, secrets or injection, so it \
+                     is refused ({} such part(s)); an operator may let such parts pass \
+                     with [pipeline] unscanned_parts = \"pass\"",
+                    checked.unscanned.len()
+                ),
+            });
         }
         ctx.detected(
             "UNSCANNED_PART",
@@ -121,12 +118,12 @@ fn part_type(body: &Value, path: &str) -> String {
         .collect()
 }
 
-fn invalid(param: impl Into<String>, message: impl Into<String>) -> Box<Rejection> {
-    Box::new(Rejection::invalid(param, message))
+fn invalid(param: impl Into<String>, message: impl Into<String>) -> Refusal {
+    Refusal::invalid(param, message)
 }
 
 /// Checks the body and returns it parsed with its model and stream flag.
-pub fn validate(raw: &[u8]) -> Result<(Value, String, bool), Box<Rejection>> {
+pub fn validate(raw: &[u8]) -> Result<(Value, String, bool), Refusal> {
     let body: Value =
         serde_json::from_slice(raw).map_err(|e| invalid("body", format!("not valid JSON: {e}")))?;
     let obj = body
@@ -168,7 +165,9 @@ mod tests {
     use super::*;
 
     fn param_of(raw: &str) -> Option<String> {
-        validate(raw.as_bytes()).err().and_then(|r| r.param)
+        validate(raw.as_bytes())
+            .err()
+            .and_then(|r| r.param().map(str::to_string))
     }
 
     #[test]
@@ -225,7 +224,16 @@ mod tests {
     #[test]
     fn refusals_are_400_and_say_why() {
         let r = validate(br#"{"model":"m"}"#).unwrap_err();
-        assert_eq!(r.status, 400);
-        assert!(r.message.starts_with("messages:"), "{}", r.message);
+        assert_eq!(r.status(), 400);
+        assert!(r.to_string().starts_with("messages:"), "{r}");
+    }
+
+    #[test]
+    fn unknown_provider_is_404_model_not_found() {
+        let r = route_refusal(&RouteError::UnknownProvider {
+            model: "x/y".into(),
+            provider: "x".into(),
+        });
+        assert_eq!((r.status(), r.code()), (404, Some("model_not_found")));
     }
 }
