@@ -90,7 +90,7 @@ fn corpus_precision_and_recall_per_entity() {
             for (kind, span) in expected.iter().filter(|(k, _)| k != "PROMPT_INJECTION") {
                 let span = span.expect("entities other than PROMPT_INJECTION need a value");
                 let hit = found.iter().enumerate().position(|(i, f)| {
-                    !used[i] && f.kind == kind && overlaps((f.start, f.end), span)
+                    !used[i] && f.kind.as_str() == kind && overlaps((f.start, f.end), span)
                 });
                 let t = tally.entry(kind.clone()).or_default();
                 match hit {
@@ -110,9 +110,9 @@ fn corpus_precision_and_recall_per_entity() {
             }
             for (i, f) in found.iter().enumerate() {
                 // Several findings on one expected span (e.g. two unicode characters) are fine.
-                let covered = expected
-                    .iter()
-                    .any(|(k, s)| k == f.kind && s.is_some_and(|s| overlaps((f.start, f.end), s)));
+                let covered = expected.iter().any(|(k, s)| {
+                    k == f.kind.as_str() && s.is_some_and(|s| overlaps((f.start, f.end), s))
+                });
                 if !used[i] && !covered {
                     tally.entry(f.kind.to_string()).or_default().fp += 1;
                     misses.push(format!(

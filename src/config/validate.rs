@@ -468,6 +468,8 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
 }
 
 /// The governance sections (`[pipeline]` … `[tools]`).
+use crate::detect::{EntityKind, Family};
+
 fn validate_governance(
     g: &super::governance::GovernanceConfig,
     prov: &Provenance,
@@ -478,20 +480,20 @@ fn validate_governance(
         &'a str,
         &'a super::governance::StepConfig,
         &'a [A],
-        Option<&'a [&'a str]>,
+        Option<Family>,
     );
     let steps: [StepRule; 5] = [
         (
             "detect_pii",
             &p.detect_pii,
             &[A::Block, A::Mask, A::Log, A::Off],
-            Some(crate::detect::PII_KINDS),
+            Some(Family::Pii),
         ),
         (
             "detect_secrets",
             &p.detect_secrets,
             &[A::Block, A::Redact, A::Log],
-            Some(crate::detect::SECRET_KINDS),
+            Some(Family::Secret),
         ),
         (
             "detect_injection",
@@ -541,13 +543,15 @@ fn validate_governance(
             }
         }
         if let Some(list) = &step.entities {
-            let Some(kinds) = kinds else {
+            let Some(family) = kinds else {
                 return Err(prov.invalid(
                     &["pipeline", name, "entities"],
                     "only detect_pii and detect_secrets take entities",
                 ));
             };
-            if let Some(bad) = list.iter().find(|e| !kinds.contains(&e.as_str())) {
+            let known = |e: &str| EntityKind::parse(e).is_some_and(|k| k.family() == family);
+            if let Some(bad) = list.iter().find(|e| !known(e)) {
+                let kinds: Vec<&str> = EntityKind::of(family).map(EntityKind::as_str).collect();
                 return Err(prov.invalid(
                     &["pipeline", name, "entities"],
                     format!(

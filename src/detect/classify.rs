@@ -9,7 +9,7 @@
 //!   never reported as `PUBLIC`, but an unknown kind is not escalated either.
 //! - `PUBLIC`: nothing found.
 
-use super::{injection, unicode};
+use super::{EntityKind, Family};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Classification {
@@ -36,52 +36,27 @@ impl std::fmt::Display for Classification {
     }
 }
 
-/// Regulated identifiers, `RESTRICTED` like every secret kind ([`super::SECRET_KINDS`]).
-pub const RESTRICTED_IDENTIFIERS: [&str; 3] = ["CREDIT_CARD", "US_SSN", "IBAN"];
-
-/// Every kind classified `RESTRICTED`: the secret kinds and the regulated identifiers.
-pub fn restricted_kinds() -> impl Iterator<Item = &'static str> {
-    super::SECRET_KINDS
-        .iter()
-        .copied()
-        .chain(RESTRICTED_IDENTIFIERS)
-}
-
-/// Personal data: `CONFIDENTIAL`.
-pub const CONFIDENTIAL_KINDS: [&str; 5] = [
-    "EMAIL",
-    "PHONE_NUMBER",
-    "DATE_OF_BIRTH",
-    "IP_ADDRESS",
-    "MAC_ADDRESS",
-];
-
-/// Signals about the text rather than data in it: `INTERNAL`.
-pub const INTERNAL_KINDS: [&str; 10] = [
-    injection::PROMPT_INJECTION,
-    injection::INSTRUCTION_OVERRIDE,
-    injection::ROLE_HIJACK,
-    injection::PROMPT_EXTRACTION,
-    injection::DELIMITER_INJECTION,
-    injection::ENCODING_TRICK,
-    unicode::INVISIBLE_CHARACTER,
-    unicode::BIDI_CONTROL,
-    unicode::TAG_CHARACTER,
-    unicode::HOMOGLYPH,
-];
-
-/// The level of one kind (an unknown kind counts as `INTERNAL`, see the module doc).
-pub fn classify_kind(kind: &str) -> Classification {
-    if super::SECRET_KINDS.contains(&kind) || RESTRICTED_IDENTIFIERS.contains(&kind) {
-        Classification::Restricted
-    } else if CONFIDENTIAL_KINDS.contains(&kind) {
-        Classification::Confidential
-    } else {
-        Classification::Internal
+/// The level of one kind. Governance records (a denied tool, an unscanned part) are signals
+/// about the request, like injection and unicode findings: `INTERNAL`.
+pub fn classify_kind(kind: EntityKind) -> Classification {
+    use EntityKind::*;
+    match kind.family() {
+        Family::Secret => Classification::Restricted,
+        Family::Pii => match kind {
+            CreditCard | UsSsn | Iban => Classification::Restricted,
+            _ => Classification::Confidential,
+        },
+        Family::Injection | Family::Unicode | Family::Governance => Classification::Internal,
     }
 }
 
-pub fn classify<'a>(kinds: impl IntoIterator<Item = &'a str>) -> Classification {
+/// The level of a stored kind name: one this build does not know counts as `INTERNAL` (see
+/// the module doc).
+pub fn classify_name(name: &str) -> Classification {
+    EntityKind::parse(name).map_or(Classification::Internal, classify_kind)
+}
+
+pub fn classify(kinds: impl IntoIterator<Item = EntityKind>) -> Classification {
     let mut level = Classification::Public;
     for kind in kinds {
         level = level.max(classify_kind(kind));
@@ -100,60 +75,43 @@ mod tests {
     #[test]
     fn nothing_is_public() {
         assert_eq!(classify([]), Public);
-        assert_eq!(classify(Vec::<&str>::new()), Public);
     }
 
     #[test]
-    fn every_restricted_kind_alone() {
-        for k in restricted_kinds() {
-            assert_eq!(classify([k]), Restricted, "{k}");
-            assert_eq!(classify_kind(k), Restricted, "{k}");
+    fn every_kind_alone_has_its_familys_level() {
+        use EntityKind::*;
+        for k in EntityKind::ALL {
+            let want = match k.family() {
+                Family::Secret => Restricted,
+                Family::Pii if matches!(k, CreditCard | UsSsn | Iban) => Restricted,
+                Family::Pii => Confidential,
+                _ => Internal,
+            };
+            assert_eq!(classify([k]), want, "{k}");
+            assert_eq!(classify_name(k.as_str()), want, "{k}");
         }
     }
 
     #[test]
-    fn every_confidential_kind_alone() {
-        for k in CONFIDENTIAL_KINDS {
-            assert_eq!(classify([k]), Confidential, "{k}");
-        }
-    }
-
-    #[test]
-    fn every_internal_kind_alone() {
-        for k in INTERNAL_KINDS {
-            assert_eq!(classify([k]), Internal, "{k}");
-        }
-        assert_eq!(classify(["PROMPT_INJECTION"]), Internal);
-    }
-
-    #[test]
-    fn unknown_kind_is_internal_not_public() {
-        assert_eq!(classify(["SOMETHING_NEW"]), Internal);
-        assert_eq!(classify([""]), Internal);
-        // Kinds are exact upper snake case.
-        assert_eq!(classify(["email"]), Internal);
+    fn unknown_stored_name_is_internal_not_public() {
+        assert_eq!(classify_name("SOMETHING_NEW"), Internal);
+        assert_eq!(classify_name(""), Internal);
+        // Names are exact upper snake case.
+        assert_eq!(classify_name("email"), Internal);
     }
 
     #[test]
     fn highest_level_wins_in_any_order() {
+        use EntityKind::*;
         for (kinds, want) in [
-            (vec!["EMAIL", "PROMPT_INJECTION"], Confidential),
-            (vec!["PROMPT_INJECTION", "EMAIL"], Confidential),
-            (
-                vec!["HOMOGLYPH", "IP_ADDRESS", "AWS_ACCESS_KEY"],
-                Restricted,
-            ),
-            (
-                vec!["AWS_ACCESS_KEY", "IP_ADDRESS", "HOMOGLYPH"],
-                Restricted,
-            ),
-            (vec!["CREDIT_CARD", "EMAIL"], Restricted),
-            (vec!["BIDI_CONTROL", "TAG_CHARACTER"], Internal),
-            (
-                vec!["PHONE_NUMBER", "MAC_ADDRESS", "DATE_OF_BIRTH"],
-                Confidential,
-            ),
-            (vec!["EMAIL", "EMAIL", "EMAIL"], Confidential),
+            (vec![Email, PromptInjection], Confidential),
+            (vec![PromptInjection, Email], Confidential),
+            (vec![Homoglyph, IpAddress, AwsAccessKey], Restricted),
+            (vec![AwsAccessKey, IpAddress, Homoglyph], Restricted),
+            (vec![CreditCard, Email], Restricted),
+            (vec![BidiControl, TagCharacter], Internal),
+            (vec![PhoneNumber, MacAddress, DateOfBirth], Confidential),
+            (vec![Email, Email, Email], Confidential),
         ] {
             assert_eq!(classify(kinds.iter().copied()), want, "{kinds:?}");
         }
@@ -161,33 +119,16 @@ mod tests {
 
     #[test]
     fn every_pair_is_the_max_of_its_parts() {
-        let all: Vec<&str> = restricted_kinds()
-            .chain(CONFIDENTIAL_KINDS.iter().copied())
-            .chain(INTERNAL_KINDS.iter().copied())
-            .collect();
-        for a in &all {
-            for b in &all {
-                assert_eq!(classify([*a, *b]), classify_kind(a).max(classify_kind(b)));
+        for a in EntityKind::ALL {
+            for b in EntityKind::ALL {
+                assert_eq!(classify([a, b]), classify_kind(a).max(classify_kind(b)));
             }
         }
     }
 
     #[test]
-    fn lists_are_disjoint() {
-        for k in restricted_kinds() {
-            assert!(
-                !CONFIDENTIAL_KINDS.contains(&k) && !INTERNAL_KINDS.contains(&k),
-                "{k}"
-            );
-        }
-        for k in CONFIDENTIAL_KINDS {
-            assert!(!INTERNAL_KINDS.contains(&k), "{k}");
-        }
-    }
-
-    #[test]
     fn works_on_findings() {
-        let findings = [super::super::Finding::new("EMAIL", 0, 3)];
+        let findings = [super::super::Finding::new(EntityKind::Email, 0, 3)];
         assert_eq!(classify(findings.iter().map(|f| f.kind)), Confidential);
     }
 

@@ -89,25 +89,18 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Finding;
+use crate::detect::EntityKind;
 
 /// Score at or above which a text counts as a prompt-injection attempt.
 pub const DEFAULT_THRESHOLD: f32 = 0.5;
 
-/// The kind a caller records for a text whose score reached the threshold.
-pub const PROMPT_INJECTION: &str = "PROMPT_INJECTION";
-pub const INSTRUCTION_OVERRIDE: &str = "INSTRUCTION_OVERRIDE";
-pub const ROLE_HIJACK: &str = "ROLE_HIJACK";
-pub const PROMPT_EXTRACTION: &str = "PROMPT_EXTRACTION";
-pub const DELIMITER_INJECTION: &str = "DELIMITER_INJECTION";
-pub const ENCODING_TRICK: &str = "ENCODING_TRICK";
-
 /// The signal kinds in `InjectionReport::signals`.
-pub const SIGNAL_KINDS: [&str; 5] = [
-    INSTRUCTION_OVERRIDE,
-    ROLE_HIJACK,
-    PROMPT_EXTRACTION,
-    DELIMITER_INJECTION,
-    ENCODING_TRICK,
+pub const SIGNAL_KINDS: [EntityKind; 5] = [
+    EntityKind::InstructionOverride,
+    EntityKind::RoleHijack,
+    EntityKind::PromptExtraction,
+    EntityKind::DelimiterInjection,
+    EntityKind::EncodingTrick,
 ];
 
 /// At most this many base64/hex runs are decoded per text.
@@ -271,12 +264,12 @@ fn scan(hay: &str) -> Vec<(usize, usize, usize)> {
 /// The spans of the signals found so far, per kind, to ask in O(log n) whether a new span
 /// overlaps one of them: sorted by start, with the running maximum of their ends.
 struct SpanIndex {
-    kinds: Vec<(&'static str, Vec<usize>, Vec<usize>)>,
+    kinds: Vec<(EntityKind, Vec<usize>, Vec<usize>)>,
 }
 
 impl SpanIndex {
     fn new(signals: &[Signal]) -> Self {
-        let mut kinds: Vec<(&'static str, Vec<usize>, Vec<usize>)> = Vec::new();
+        let mut kinds: Vec<(EntityKind, Vec<usize>, Vec<usize>)> = Vec::new();
         for kind in SIGNAL_KINDS {
             let mut spans: Vec<(usize, usize)> = signals
                 .iter()
@@ -298,7 +291,7 @@ impl SpanIndex {
     }
 
     /// Whether a signal of `kind` overlaps `start..end`.
-    fn overlaps(&self, kind: &str, start: usize, end: usize) -> bool {
+    fn overlaps(&self, kind: EntityKind, start: usize, end: usize) -> bool {
         self.kinds
             .iter()
             .filter(|k| k.0 == kind)
@@ -516,7 +509,7 @@ fn deobfuscate_window(window: &str, mode: Leet) -> (String, Vec<(usize, usize)>)
 }
 
 fn score(mut signals: Vec<Signal>, discussion: bool) -> InjectionReport {
-    let mut best: Vec<(&'static str, f32)> = Vec::new();
+    let mut best: Vec<(EntityKind, f32)> = Vec::new();
     let mut full_strength = false;
     for s in &signals {
         let w = s.base * s.factor;
@@ -558,7 +551,7 @@ const QUOTED_IN_DISCUSSION: f32 = 0.4;
 const WEAK_OR_MARKER_IN_DISCUSSION: f32 = 0.5;
 
 struct Signal {
-    kind: &'static str,
+    kind: EntityKind,
     /// Rule index (for a stable order); `usize::MAX` for encoding tricks.
     rule: usize,
     start: usize,
@@ -570,7 +563,7 @@ struct Signal {
 impl Signal {
     fn encoded(start: usize, end: usize, base: f32, factor: f32) -> Self {
         Signal {
-            kind: ENCODING_TRICK,
+            kind: EntityKind::EncodingTrick,
             rule: usize::MAX,
             start,
             end,
@@ -608,7 +601,7 @@ enum Post {
 }
 
 struct Rule {
-    kind: &'static str,
+    kind: EntityKind,
     weight: f32,
     shape: Shape,
     post: Post,
@@ -1186,239 +1179,239 @@ fn rules() -> Vec<Rule> {
     vec![
         // ---- INSTRUCTION_OVERRIDE
         // "ignore (all of) the previous instructions".
-        r(INSTRUCTION_OVERRIDE, 0.75, Imperative, NotOwn, format!(
+        r(EntityKind::InstructionOverride, 0.75, Imperative, NotOwn, format!(
             r"\b{V_IGNORE}\s+(?:{any}\s+){{0,6}}{POSITIONAL}\s+(?:{any}\s+){{0,3}}(?:[a-z\-]+\s+)?{TARGET}\b"
         )),
         // "disregard the system message".
-        r(INSTRUCTION_OVERRIDE, 0.75, Imperative, NotOwn, format!(
+        r(EntityKind::InstructionOverride, 0.75, Imperative, NotOwn, format!(
             r"\b{V_IGNORE}\s+(?:{any}\s+){{0,4}}(?:system|developer|initial|original|hidden)\s+(?:prompt|message|instructions?|rules|directives)\b"
         )),
         // "drop all your previous instructions".
-        r(INSTRUCTION_OVERRIDE, 0.7, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.7, Imperative, None, format!(
             r"\b{V_WIPE}\s+(?:all\s+(?:of\s+)?)?your\s+(?:{any}\s+){{0,3}}{TARGET}\b"
         )),
         // "ignore what I said earlier and all your rules".
-        r(INSTRUCTION_OVERRIDE, 0.7, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.7, Imperative, None, format!(
             r"\b{V_IGNORE}\s+(?:[a-z'\-]+\s+){{0,6}}?(?:and|,)\s*(?:all\s+(?:of\s+)?)?your\s+(?:{any}\s+){{0,2}}{TARGET}\b"
         )),
         // "ignore the instructions you were given", "disregard the rules above".
-        r(INSTRUCTION_OVERRIDE, 0.7, Imperative, NotOwn, format!(
+        r(EntityKind::InstructionOverride, 0.7, Imperative, NotOwn, format!(
             r"\b{V_IGNORE}\s+(?:{FILLER}\s+){{0,3}}(?:{TARGET}|rule)\s+(?:that\s+)?(?:you(?:'ve|\s+have|\s+were|\s+had)?\s+(?:been\s+)?(?:given|received|got|told|programmed with|trained with|trained on)|given to you|in\s+your\s+(?:context(?:\s+window)?|prompt|system\s+prompt|memory|configuration)|(?:from|by)\s+(?:before|earlier|your (?:developers?|creators?|operators?|owners?|system prompt))|above|before this|so far|until now|earlier|previously)\b"
         )),
         // "ignore all rules" (no qualifier): a little weaker, and not a scoped, defensive one.
-        r(INSTRUCTION_OVERRIDE, 0.6, Imperative, NotOwnNotScoped, format!(
+        r(EntityKind::InstructionOverride, 0.6, Imperative, NotOwnNotScoped, format!(
             r"\b{V_IGNORE}\s+(?:(?:the|of)\s+){{0,2}}(?:all|any|every|each)\s+(?:{any}\s+){{0,3}}{TARGET}\b"
         )),
         // "ignore the translation task and instead …" (goal hijacking).
-        r(INSTRUCTION_OVERRIDE, 0.6, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.6, Imperative, None, format!(
             r"\b{V_IGNORE}\s+(?:(?:the|this|that|your|all|any|above|previous|prior|original|current|user's|user|translation|summary|summarization|following|preceding|given|last)\s+){{0,3}}(?:tasks?|question|request|prompt|query|text|input|above|that|this|it|everything|all)\s*(?:,|;|\.|-|and)?\s*(?:instead|rather)\b"
         )),
         // The same in a few other languages (French, German, Spanish, Italian, Portuguese).
-        r(INSTRUCTION_OVERRIDE, 0.7, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.7, Addressed, None,
             r"\b(?:ignore[rz]?|oublie[rz]?)\s+(?:toutes\s+)?(?:les|tes|vos)\s+(?:instructions|consignes|règles)\s+(?:précédentes|antérieures|ci-dessus)|\b(?:ignoriere|ignorieren sie|vergiss|vergessen sie)\s+(?:alle\s+)?(?:vorherigen|bisherigen|obigen|vorangegangenen|deine|ihre)\s+(?:anweisungen|instruktionen|regeln|vorgaben)|\b(?:ignora|ignore|olvida|olvide)\s+(?:todas\s+)?(?:las|tus|sus)\s+(?:instrucciones|reglas|indicaciones)\s+(?:anteriores|previas)|\bignora\s+(?:tutte\s+)?le\s+(?:istruzioni|regole)\s+precedenti|\bignore\s+(?:todas\s+)?as\s+(?:instruções|regras)\s+anteriores".into()),
         // "ignore everything above", "disregard what you were told", "ignore the above".
-        r(INSTRUCTION_OVERRIDE, 0.6, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.6, Imperative, None, format!(
             r"\b{V_IGNORE}\s+(?:all\s+(?:of\s+)?)?(?:everything|anything|all|what(?:ever)?)\s+(?:that\s+)?(?:(?:you\s+(?:were|have been|'ve been|had been|got|are|'re)\s+(?:told|said|given|instructed|taught|programmed|trained)|(?:was|has been|is)\s+(?:said|written|stated))\s*)?(?:above|before|prior|previously|earlier|so far|until now|up to now|up until now|up to this point|before this(?: point| line| message)?|preceding)\b"
         )),
-        r(INSTRUCTION_OVERRIDE, 0.6, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.6, Imperative, None, format!(
             r"\b{V_IGNORE}\s+(?:all\s+(?:of\s+)?)?(?:everything|anything|all|what(?:ever)?)\s+(?:that\s+)?you(?:'ve|\s+have|\s+were|\s+had|'re|\s+are)?\s+(?:been\s+)?(?:told|instructed|programmed|trained|taught)\b"
         )),
-        r(INSTRUCTION_OVERRIDE, 0.55, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.55, Imperative, None, format!(
             r"\b{V_IGNORE}\s+(?:all\s+(?:of\s+)?)?the\s+(?:above|preceding)(?:\s+(?:text|content|message|input))?(?:\s*$|\s*[,.;:!]|\s+and\b)"
         )),
         // "new instructions:", "your new task is", "the following overrides all prior rules".
-        r(INSTRUCTION_OVERRIDE, 0.55, Imperative, None,
+        r(EntityKind::InstructionOverride, 0.55, Imperative, None,
             r"\b(?:new|real|actual|true|override|overriding|admin|administrator|developer|root|sudo|secret|hidden|system|important new|urgent new)\s+(?:system\s+)?(?:instructions?|directives?|orders|system prompt)\s*(?::|-|\u{2014})|\b(?:new|real|actual|true|different|next)\s+(?:task|assignment|objective|goal|mission)\s+for\s+you\s*(?::|-|\u{2014})".into()),
-        r(INSTRUCTION_OVERRIDE, 0.6, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.6, Addressed, None,
             r"\byour\s+(?:new|real|actual|true|only|next)\s+(?:instructions|task|role|purpose|goal|objective|directive|mission|job)\s*(?:is|are|will be|:)".into()),
-        r(INSTRUCTION_OVERRIDE, 0.7, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.7, Addressed, None,
             r"\b(?:this|the following|these instructions|this message|this prompt|what follows|below)\s+(?:overrides?|supersedes?|replaces?|takes? precedence over|cancels?)\s+(?:all\s+|any\s+)?(?:(?:previous|prior|earlier|other|your|system|existing|original)\s+)*(?:instructions|rules|prompts?|directives|guidelines|system prompt)\b".into()),
         // "from now on you …".
-        r(INSTRUCTION_OVERRIDE, 0.55, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.55, Addressed, None,
             r"\bfrom\s+now\s+on\s*,?\s*(?:(?:you|u)(?:'re|'ll|\s+(?:are|will|must|shall|should|have to|need to|can|may|only|always|never|respond|reply|answer|act|speak|talk|ignore|obey|follow|refuse|pretend|behave|no longer|won't|will not|don't|do not))\b|(?:ignore|disregard|forget|pretend|act as|behave as|you)\b)".into()),
         // "your previous instructions are void", "all restrictions are lifted", "the instructions
         // you received earlier are cancelled".
-        r(INSTRUCTION_OVERRIDE, 0.65, Addressed, NotOwn, format!(
+        r(EntityKind::InstructionOverride, 0.65, Addressed, NotOwn, format!(
             r"\b(?:your\s+(?:(?:previous|prior|original|initial|old|system|above|earlier|current|existing|safety|ethical|content|developer)\s+)*(?:instructions|rules|prompt|guidelines|directives|programming|restrictions|policies|guardrails|filters|limitations|safeguards)|(?:the|all|any)\s+(?:(?:previous|prior|original|initial|old|above|earlier|current|existing)\s+)*(?:system|safety|ethical|content|developer)\s+(?:instructions?|rules?|prompt|guidelines?|directives?|programming|restrictions?|polic(?:y|ies)|guardrails?|filters?|limitations?|safeguards?)|all\s+(?:(?:of\s+)?(?:the|your)\s+)?(?:instructions|rules|guidelines|directives|restrictions|policies|guardrails|filters|limitations|safeguards)|(?:the|all|any)\s+{TARGET}\s+(?:that\s+)?you\s+(?:(?:were|have been|'ve been)\s+given|received|got)(?:\s+(?:earlier|before|previously|so far|at the start))?|the\s+(?:instructions|rules|guidelines)\s+(?:in|of|from)\s+your\s+(?:system\s+prompt|prompt|programming|developers?|creators?))\s+(?:are|is|were|have been|has been)\s+(?:now\s+|hereby\s+|officially\s+|temporarily\s+)?(?:void|null|cancel+ed|revoked|rescinded|obsolete|outdated|expired|invalid|overridden|overruled|deprecated|suspended|lifted|removed|disabled|deleted|replaced|superseded|deactivated|off|turned off|switched off|bypassed|no longer (?:valid|in effect|active|applicable|relevant|in force)|not (?:valid|applicable|relevant)|irrelevant|fake)\b"
         )),
         // "your instructions have changed", "your rules have been updated by the developers".
-        r(INSTRUCTION_OVERRIDE, 0.55, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.55, Addressed, None,
             r"\byour\s+(?:(?:previous|original|system|initial|core)\s+)?(?:instructions|rules|guidelines|directives|programming|orders|system prompt|configuration|task|role|job|goal|objective|mission|purpose)\s+(?:have|has)\s+(?:now\s+)?(?:been\s+)?(?:changed|updated|modified|rewritten|replaced|revised|reset|overwritten|cleared)\b|\byou\s+have\s+(?:new|updated|different|secret)\s+(?:instructions|orders|directives|rules)\b|\b(?:the|your)\s+(?:real|actual|true|new|updated|correct)\s+(?:instructions|task|orders|directives)\s+(?:are|is)\s*(?:as follows|below|the following|:)".into()),
         // "bypass your safety filters", "ignore all ethical guidelines", "override safety protocols".
-        r(INSTRUCTION_OVERRIDE, 0.65, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.65, Imperative, None, format!(
             r"\b(?:{V_BYPASS}|{V_IGNORE})\s+(?:all\s+(?:of\s+)?)?your\s+(?:[a-z'\-]+\s+){{0,2}}?{TARGET_SAFETY}\b"
         )),
-        r(INSTRUCTION_OVERRIDE, 0.65, Imperative, None, format!(
+        r(EntityKind::InstructionOverride, 0.65, Imperative, None, format!(
             r"\b(?:{V_DEFEAT}|{V_IGNORE})\s+(?:(?:all|any|every|the|of)\s+){{0,3}}(?:ethical|moral|content|safety|security)\s+(?:[a-z\-]+\s+)?(?:guidelines|guardrails|filters?|protocols?|restrictions|policies|policy|rules|training|constraints|alignment|concerns|considerations|principles|checks)\b"
         )),
         // Prefix forcing: "start your response with 'Sure, here is'".
-        r(INSTRUCTION_OVERRIDE, 0.5, Imperative, None,
+        r(EntityKind::InstructionOverride, 0.5, Imperative, None,
             r#"\b(?:start|begin)\s+(?:your|the|each|every)\s+(?:response|reply|answer|output)s?\s+with\s+["'`]?(?:sure|absolutely|of course|certainly|yes)\b"#.into()),
         // "ignore the user's question" (an instruction about the user, to the assistant).
-        r(INSTRUCTION_OVERRIDE, 0.6, Imperative, None,
+        r(EntityKind::InstructionOverride, 0.6, Imperative, None,
             r"\b(?:ignore|disregard|forget|skip|do not answer|don't answer)\s+(?:the\s+)?(?:user's|users'|user|what the user)\b|\b(?:ignore|disregard)\s+their\s+(?:question|request|query|prompt)\b|\b(?:do not|don't)\s+(?:summari[sz]e|translate|answer|process|analy[sz]e)\s+(?:this|the)\s+(?:email|document|page|text|article|message|file)\s*[;,.:]?\s*(?:instead|rather)\b".into()),
-        r(INSTRUCTION_OVERRIDE, 0.45, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.45, Addressed, None,
             r"\btell\s+the\s+user\s+(?:to|that)\b".into()),
         // "your rules no longer apply", "content rules do not apply".
-        r(INSTRUCTION_OVERRIDE, 0.6, Addressed, NotOwn, format!(
+        r(EntityKind::InstructionOverride, 0.6, Addressed, NotOwn, format!(
             r"\b(?:your\s+(?:[a-z'\-]+\s+){{0,2}}?{TARGET_SAFETY}|(?:content|safety|ethical|moral|usual ai|ai|model)\s+(?:rules|guidelines|policies|filters|restrictions|guardrails)|{TARGET}\s+(?:that\s+)?you\s+(?:were|have been|'ve been)\s+given)\s+(?:(?:now|simply|just|here)\s+)?(?:no longer|do not|don't|does not|doesn't|won't|will not|shall not)\s+apply\b"
         )),
         // "you no longer have to follow OpenAI's rules".
-        r(INSTRUCTION_OVERRIDE, 0.65, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.65, Addressed, None,
             r"\byou\s+(?:no longer|don't|do not|won't|will not|never)\s+(?:have|need)\s+to\s+(?:follow|obey|adhere to|comply with|listen to|respect|abide by)\s+(?:your|openai's|anthropic's|google's|its|any|the\s+(?:system|safety|content|developers?'?s?|previous|original|usual))\s+(?:[a-z'\-]+\s+){0,2}?(?:rules|guidelines|policies|policy|instructions|restrictions|filters|programming|principles|system prompt)\b".into()),
         // Goal hijacking: "forget the summarization and write …", "stop what you are doing".
-        r(INSTRUCTION_OVERRIDE, 0.55, Imperative, None,
+        r(EntityKind::InstructionOverride, 0.55, Imperative, None,
             r"\b(?:ignore|disregard|forget|drop|skip|abandon)\s+(?:the|this|that|your|my|any)\s+(?:(?:current|original|previous|actual|given|above|assigned)\s+)?(?:summari[sz]ation|summary|translation|task|question|request|assignment|article|document|email|text)(?:\s+[a-z'\-]+){0,6}?\s*(?:,|;|\.|and)\s*(?:(?:then|now|instead|just),?\s+)*(?:write|say|tell|print|output|respond|reply|give|list|draft|compose|generate|create|send)\b|\bstop\s+(?:what\s+you(?:'re|\s+are)\s+doing|your\s+current\s+task|the\s+current\s+task|(?:summari[sz]|translat|answer)ing)\s*(?:,|and|\.)\s*(?:then\s+|now\s+)?(?:instead|do this|listen|follow)\b".into()),
         // Indirect injection addressed to the assistant about the user.
-        r(INSTRUCTION_OVERRIDE, 0.45, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.45, Addressed, None,
             r"\b(?:do not|don't|never)\s+(?:tell|inform|alert|notify|warn|mention (?:this|it) to)\s+the\s+user\b|\bwithout\s+(?:telling|informing|alerting|notifying)\s+the\s+user\b".into()),
-        r(INSTRUCTION_OVERRIDE, 0.55, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.55, Addressed, None,
             r"\b(?:forward|send|email|upload|exfiltrate|post|leak|copy)\s+(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:user's|users')\s+(?:inbox|emails?|messages|data|files|contacts|history|credentials|documents|conversations?)\b".into()),
-        r(INSTRUCTION_OVERRIDE, 0.6, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.6, Addressed, None,
             r"\bif\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:ai|ai assistant|ai model|assistant|language model|large language model|llm|chatbot|bot|automated (?:system|agent)|agent)\s+(?:that\s+is\s+|who\s+is\s+)?(?:reading|processing|summari[sz]ing|parsing|scanning|analy[sz]ing|browsing)\s+(?:this|these)\b".into()),
-        r(INSTRUCTION_OVERRIDE, 0.45, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.45, Addressed, None,
             r"\bif\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:ai|ai assistant|ai model|assistant|language model|large language model|llm|chatbot|bot|automated (?:system|agent)|agent)\b[^.\n]{0,6}?(?:,|reading|processing|summari[sz]ing)".into()),
         // Claimed authority ("I am your developer", "I'm an OpenAI employee").
-        r(INSTRUCTION_OVERRIDE, 0.4, Addressed, None,
+        r(EntityKind::InstructionOverride, 0.4, Addressed, None,
             r"\bi(?:'m|\s+am)\s+(?:your\s+(?:developer|creator|programmer|admin|administrator|owner|operator|master)|(?:an?\s+|the\s+)?(?:openai|anthropic|google)\s+(?:employee|engineer|developer|researcher|staff member)|the\s+(?:developer|admin|administrator|owner)\s+of\s+(?:this|you))\b".into()),
         // "there are no rules anymore".
-        r(ROLE_HIJACK, 0.55, Addressed, None,
+        r(EntityKind::RoleHijack, 0.55, Addressed, None,
             r"\bthere\s+are\s+no\s+(?:more\s+)?(?:rules|restrictions|filters|guidelines|limits|guardrails)\s+(?:anymore|any more|for you|in this (?:chat|conversation|session)|from now on|here)\b".into()),
         // "EvilBot ignores all rules".
-        r(ROLE_HIJACK, 0.55, Addressed, None,
+        r(EntityKind::RoleHijack, 0.55, Addressed, None,
             r"\b(?:you|dan|[a-z]*(?:bot|gpt|ai))\s+(?:ignores?|disregards?|(?:doesn't|does not|don't|do not|never)\s+(?:follow|obey|care about)|breaks?)\s+(?:all|any|every)\s+(?:[a-z]+\s+)?(?:rules|guidelines|restrictions|filters|policies|laws)\b".into()),
         // "pretend your safety training never happened".
-        r(ROLE_HIJACK, 0.6, Imperative, None, format!(
+        r(EntityKind::RoleHijack, 0.6, Imperative, None, format!(
             r"\b(?:pretend|imagine|assume|suppose|act as if|behave as if)\s+(?:that\s+)?(?:your|the|all|any)\s+(?:[a-z'\-]+\s+){{0,2}}?{TARGET_SAFETY}\s+(?:never\s+(?:existed|happened)|(?:don't|do not|doesn't|does not|no longer)\s+(?:exist|apply)|(?:is|are|was|were|have been|has been)\s+(?:gone|off|removed|disabled|lifted|deleted|turned off))\b"
         )),
         // ---- PROMPT_EXTRACTION
         // "spell out your instructions", "reveal your rules".
-        r(PROMPT_EXTRACTION, 0.6, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Imperative, None, format!(
             r"\b(?:{V_DUMP}|show me|tell me|give me|list)\s+(?:(?:all|of|the|exactly|verbatim|back|out|me)\s+){{0,3}}your\s+(?:instructions|rules|guidelines|directives|prompt|configuration|config|constraints)\b[^\n]{{0,40}}?(?:verbatim|word for word|exactly|as written|in full|all of them|one (?:letter|word|line) at a time)"
         )),
-        r(PROMPT_EXTRACTION, 0.6, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Imperative, None, format!(
             r"\b(?:{V_DUMP})\s+(?:(?:all|of|the|exactly|verbatim|back|out|me)\s+){{0,3}}your\s+(?:instructions|rules|guidelines|directives|prompt|configuration|config)\b"
         )),
-        r(PROMPT_EXTRACTION, 0.45, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.45, Imperative, None, format!(
             r"\b{V_EXTRACT}\s+(?:(?:all|of|the|exactly|verbatim|back|out|me|us)\s+){{0,3}}your\s+(?:instructions|rules|guidelines|directives|configuration|config)\b"
         )),
         // "what is the text that appears before my first message", "everything in your context".
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r"\b(?:what|which)(?:'s|\s+is|\s+was|\s+are)\s+(?:the\s+)?(?:text|content|words|message|messages|instructions)\s+(?:that\s+)?(?:appears?|comes?|came|is|was|were|are)\s+(?:before|above|prior to)\s+(?:my|this|the|our)\s+(?:first\s+)?(?:message|prompt|question|input|conversation|chat)\b".into()),
-        r(PROMPT_EXTRACTION, 0.6, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Imperative, None, format!(
             r"\b{V_EXTRACT}\s+(?:{EXTRACT_FILLER}\s+){{0,3}}?(?:everything|all|the text|the content|what's|what is)\s+in\s+your\s+(?:context(?:\s+window)?|memory|prompt|instructions)\b"
         )),
         // "… you were told to keep secret", "continue: 'My system prompt says:'".
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r"\b(?:text|things|information|parts?|instructions|rules|details|content)\s+(?:that\s+)?you\s+(?:were|have been|'ve been|are)\s+(?:told|instructed|asked|programmed|supposed)\s+(?:to\s+)?(?:hide|keep (?:secret|private|confidential|hidden)|not (?:reveal|share|disclose|show|tell)|never (?:reveal|share|disclose))\b".into()),
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r#"\b(?:continue|complete|finish)\b[^\n]{0,40}?["'`]\s*(?:my|the)\s+(?:system\s+prompt|instructions|initial prompt|hidden instructions)\s+(?:says|say|reads?|is|are|begins?|starts?)\b"#.into()),
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None, format!(
             r"\b(?:what|which)\s+(?:exact\s+)?{TARGET}\s+(?:were|have|did|are)\s+you\s+(?:been\s+)?(?:given|told|programmed|instructed|provided|fed|trained on|initiali[sz]ed with)\s+(?:[a-z'\-]+\s+){{0,2}}?(?:before|at the (?:start|beginning)|initially|originally|by your (?:developers?|creators?|operators?|owners?)|in your (?:system\s+)?prompt|for this (?:chat|conversation|session))\b"
         )),
-        r(PROMPT_EXTRACTION, 0.6, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Imperative, None, format!(
             r"\b{V_COPY}\s+(?:back\s+)?(?:(?:all|every|each|of|the|exact)\s+){{0,3}}(?:rules|instructions|guidelines|directives|restrictions|constraints)\s+(?:that\s+)?you\s+(?:must|have to|are to|need to|were told to|are supposed to|were given|have been given|operate under|follow|obey)\b"
         )),
-        r(PROMPT_EXTRACTION, 0.65, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.65, Imperative, None, format!(
             r"\b{V_EXTRACT}\s+(?:{EXTRACT_FILLER}\s+){{0,4}}?{YOUR_PROMPT}"
         )),
-        r(PROMPT_EXTRACTION, 0.65, Imperative, NotPreposition, format!(
+        r(EntityKind::PromptExtraction, 0.65, Imperative, NotPreposition, format!(
             r"\b{V_COPY}\s+(?:{EXTRACT_FILLER}\s+){{0,4}}?{TEXT_ABOVE}"
         )),
-        r(PROMPT_EXTRACTION, 0.65, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.65, Imperative, None, format!(
             r"\b{V_COPY}\s+(?:{EXTRACT_FILLER}\s+){{0,4}}?{THE_SYSTEM_PROMPT}"
         )),
-        r(PROMPT_EXTRACTION, 0.65, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.65, Imperative, None, format!(
             r"\b{V_DUMP}\s+(?:{EXTRACT_FILLER}\s+){{0,4}}?{THE_PREVIOUS}"
         )),
-        r(PROMPT_EXTRACTION, 0.6, Imperative, None, format!(
+        r(EntityKind::PromptExtraction, 0.6, Imperative, None, format!(
             r"\b{V_EXTRACT}\s+(?:{EXTRACT_FILLER}\s+){{0,3}}?(?:the\s+)?(?:hidden|secret|internal|confidential|original|initial|system|real)\s+(?:rules|instructions|guidelines|directives|constraints)\s+(?:that\s+)?you\s+(?:operate under|follow|obey|were given|have been given|must follow|are following|run on|work under)\b"
         )),
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r"\b(?:what|which|everything|anything)\s+(?:did|do|have|has)\s+your\s+(?:developers?|creators?|operators?|makers?|owners?|programmers?)\s+(?:tell|told|instruct(?:ed)?|ask(?:ed)?|order(?:ed)?)\s+you\s+(?:to\s+)?(?:never|not to|to never|not)\s+(?:reveal|share|say|disclose|tell|show|mention)\b".into()),
         // "what rules your developer gave you".
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r"\b(?:rules|instructions|guidelines|directives|prompt|orders)\s+(?:that\s+)?your\s+(?:developers?|creators?|operators?|owners?|makers?|programmers?)\s+(?:gave|give|have given|provided|wrote|set|assigned|programmed|put)\b".into()),
-        r(PROMPT_EXTRACTION, 0.6, Addressed, None,
+        r(EntityKind::PromptExtraction, 0.6, Addressed, None,
             r"\bwhat\s+(?:were|have)\s+you\s+(?:been\s+)?(?:told|instructed|programmed|asked)\s+(?:to do\s+|to say\s+)?(?:before|at the (?:start|beginning)|initially|originally|in your (?:system )?prompt|by your (?:developers?|creators?|operators?))\b".into()),
         // ---- ROLE_HIJACK
-        r(ROLE_HIJACK, 0.65, Addressed, None,
+        r(EntityKind::RoleHijack, 0.65, Addressed, None,
             r"\byou(?:'re|\s+are|\s+will be|\s+shall be)\s+(?:now\s+(?:going to (?:be|act as|pretend to be|roleplay as)\s+)?|going to (?:be|act as|pretend to be|roleplay as)\s+(?:an?\s+)?|about to (?:become|be)\s+|to act as\s+)(?:dan|stan|dude|aim|mongo tom|evil ?bot|better ?dan|anti-?gpt)\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, NotPossessive,
+        r(EntityKind::RoleHijack, 0.6, Addressed, NotPossessive,
             r"\byou(?:'re|\s+are)\s+(?:dan|stan|dude|mongo tom|better ?dan|anti-?gpt)\b".into()),
-        r(ROLE_HIJACK, 0.65, Addressed, None, format!(
+        r(EntityKind::RoleHijack, 0.65, Addressed, None, format!(
             r"\byou(?:'re|\s+are|\s+will be|\s+shall be)\s+(?:now\s+)?(?:(?:an?|the|my)\s+)?(?:[a-z'\-]+,?\s+){{0,6}}?{UNRESTRICTED}\b"
         )),
-        r(ROLE_HIJACK, 0.65, Addressed, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.65, Addressed, NotTopic, format!(
             r"\byou(?:'re|\s+are|\s+were)\s+(?:now\s+)?(?:(?:an?|the|my)\s+)?(?:[a-z0-9'\-]+,?\s+){{0,3}}?{PERSONA}\s+(?:[a-z0-9'\-]+,?\s+){{0,8}}?{nr}"
         )),
-        r(ROLE_HIJACK, 0.65, Imperative, None, format!(
+        r(EntityKind::RoleHijack, 0.65, Imperative, None, format!(
             r"\b(?:act|behave|respond|answer|reply|operate|function|roleplay|role-play|role play|pose|masquerade|speak|talk|write)\s+(?:as|like)\s+(?:if\s+you\s+were\s+)?(?:(?:an?|the|my|your)\s+)?(?:(?:[a-z'\-]+)\s+){{0,3}}?(?:{UNRESTRICTED}|(?:dan|stan|dude|aim|mongo tom)\b)"
         )),
-        r(ROLE_HIJACK, 0.65, Imperative, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.65, Imperative, NotTopic, format!(
             r"\b(?:act|behave|respond|answer|reply|operate|function|roleplay|role-play|role play|pose)\s+(?:as|like)\s+(?:[a-z'\-/]+\s+){{0,8}}?{nr}"
         )),
-        r(ROLE_HIJACK, 0.65, Imperative, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.65, Imperative, NotTopic, format!(
             r"\b(?:pretend|act as if|act as though|act like|behave as if|behave as though|behave like|roleplay that|role-play that)\s+(?:that\s+)?(?:you(?:'re|\s+are|\s+were|\s+have|\s+had|\s+can|\s+could|\s+do)?|to be)\s+(?:[a-z0-9'\-]+\s+){{0,10}}?(?:{nr}|{UNRESTRICTED}\b|(?:dan|stan|dude)\b)"
         )),
         // "simulate a chatbot that doesn't follow any guidelines".
-        r(ROLE_HIJACK, 0.6, Imperative, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.6, Imperative, NotTopic, format!(
             r"\b(?:simulate|emulate|become|play|portray|create|roleplay|role-play|impersonate|channel)\s+(?:[a-z'\-]+\s+){{0,8}}?{PERSONA}\s+(?:[a-z'\-]+[.,;:!?]?\s+){{0,24}}?{nr}"
         )),
         // "in a world where AI has no guidelines".
-        r(ROLE_HIJACK, 0.6, Addressed, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.6, Addressed, NotTopic, format!(
             r"\b(?:world|universe|scenario|story|reality|simulation|hypothetical|game)\s+(?:where|in which)\s+(?:the\s+)?(?:{PERSONA}|you)\s+(?:has|have|had|is|are|were)\s+{nr}"
         )),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r"\byou(?:'re|\s+are|\s+were|\s+will|\s+shall|\s+would)?\s+(?:now\s+)?(?:be\s+)?(?:no longer|not|never|weren't|aren't)\s+(?:be\s+)?(?:bound|restricted|limited|constrained|governed|held back|censored|filtered)\s+by\s+(?:any\s+|your\s+|the\s+|openai's\s+|anthropic's\s+|its\s+|those\s+)?(?:[a-z'\-]+\s+){0,2}?(?:rules|guidelines|policies|policy|restrictions|filters|ethics|morals|programming|training|limitations|constraints|principles|safety|guardrails|instructions)\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r"\byou(?:'re|\s+are)\s+(?:now\s+)?no\s+longer\s+(?:an?\s+)?(?:ai|ai assistant|assistant|chatgpt|claude|language model|llm|helpful assistant)\b|\bstop\s+being\s+(?:an?\s+)?(?:ai|ai model|ai assistant|assistant|chatgpt|claude|language model|llm|helpful assistant|chatbot)\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r"\byou(?:'ve|\s+have)\s+(?:now\s+)?been\s+(?:freed|liberated|released|unshackled|jailbroken|unlocked)\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r#"\b(?:(?:enable|enter|activate|switch to|turn on|engage)\s+(?:the\s+)?(?:developer|dev|debug|god|sudo|admin|root|maintenance)\s+mode\s+(?:for you|now and|and (?:ignore|answer|respond))|(?:chatgpt|gpt|claude|ai|assistant|model|llm|you(?:'re|\s+are)?(?:\s+now)?)\s+(?:with|in)\s+(?:the\s+)?(?:developer|dev|god|sudo|admin|root|dan|jailbreak|debug|maintenance|unrestricted|unfiltered|uncensored|opposite|evil)\s+mode|(?:developer|dev|god|sudo|admin|debug)\s+mode\s+(?:is\s+)?(?:now\s+)?(?:enabled|activated|engaged)\b|(?:pretend|act|behave)\s+(?:to be\s+|as if you(?:'re|\s+are)\s+)?in\s+['"]?[a-z\-]+\s+mode)"#.into()),
-        r(ROLE_HIJACK, 0.55, Addressed, None,
+        r(EntityKind::RoleHijack, 0.55, Addressed, None,
             r"\b(?:dan|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|anarchy|no[- ]?filters?|no[- ]?limits?|evil|chaos|amoral)\s+mode\b".into()),
-        r(ROLE_HIJACK, 0.45, Addressed, None,
+        r(EntityKind::RoleHijack, 0.45, Addressed, None,
             r"\byou(?:'re|\s+are|\s+will|\s+must|\s+shall|\s+can|\s+should|\s+may)?\s+(?:not|never|no longer)\s+(?:supposed to\s+|allowed to\s+|able to\s+|permitted to\s+)?(?:refuse|decline|reject|say no)\b|\b(?:never|don't|do not)\s+(?:refuse|decline)\s+(?:any|a|my)\s+(?:request|question|prompt|command|instruction)s?\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, NotTopic, format!(
+        r(EntityKind::RoleHijack, 0.6, Addressed, NotTopic, format!(
             r"\byou(?:'re|\s+are|\s+will be)\s+(?:now\s+)?(?:[a-z'\-]+\s+){{0,3}}?{nr}"
         )),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r"\bas\s+(?:dan|stan|dude|aim|anti-?gpt|better ?dan)\s+(?:would|does|did|will)\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, NotTopic,
+        r(EntityKind::RoleHijack, 0.6, Addressed, NotTopic,
             r"\byou\s+(?:now\s+)?(?:have|possess)\s+(?:no|zero)\s+(?:more\s+)?(?:restrictions|rules|filters|guidelines|guardrails|content polic(?:y|ies)|censorship|ethical (?:guidelines|constraints|limits|boundaries)|safety (?:rules|guidelines|filters|training)|moral (?:constraints|guidelines|limits))\b".into()),
-        r(ROLE_HIJACK, 0.6, Addressed, None,
+        r(EntityKind::RoleHijack, 0.6, Addressed, None,
             r"\b(?:simulate|emulate)\s+(?:the\s+)?(?:developer|dev|god|dan|jailbreak|jailbroken|unrestricted|unfiltered)\s+mode\b|\b(?:developer|dan|jailbreak)\s+mode\s+(?:output|response|answer)s?\b".into()),
         // Weak mentions.
-        r(ROLE_HIJACK, 0.3, Addressed, None,
+        r(EntityKind::RoleHijack, 0.3, Addressed, None,
             r"\b(?:developer|dev|god|sudo|debug|admin)\s+mode\b|\bjailbr(?:eak|oken|eaking|eaks)\b".into()),
-        r(ROLE_HIJACK, 0.35, Addressed, None, r"\bdo anything now\b".into()),
+        r(EntityKind::RoleHijack, 0.35, Addressed, None, r"\bdo anything now\b".into()),
         // ---- DELIMITER_INJECTION
-        r(DELIMITER_INJECTION, 0.65, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.65, Marker, None,
             r"<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|end_of_text|eot_id|start_header_id|end_header_id|begin_of_text|eom_id|end|start|endofprompt)\|>|\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>".into()),
-        r(DELIMITER_INJECTION, 0.6, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.6, Marker, None,
             r"(?m)^[ \t]*(?:#{1,6}|={2,}|-{2,}|\*{2,}|\[{1,2})[ \t]*(?:(?:new|real|updated|important)\s+)?(?:system|assistant|developer|admin|instructions?)(?:\s+(?:prompt|message|instructions?|override|note|update|rules?))?[ \t]*(?:\]|\*{2,}|={2,}|-{2,}|:)|(?m)^[ \t]*\*{2}(?:system|assistant|developer)\s*:\s*\*{2}|(?m)^[ \t]*\[(?:system|assistant)\]\s*\(#[a-z_\-]*\)".into()),
-        r(DELIMITER_INJECTION, 0.6, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.6, Marker, None,
             r"(?m)(?:^|[\-=#*\[<>|]\s*)(?:begin|start|end)(?:\s+of)?\s+(?:the\s+)?(?:new\s+|real\s+|actual\s+)?(?:system\s+(?:prompt|message|instructions?)|user\s+(?:input|message|prompt|query|turn|content))\b".into()),
-        r(DELIMITER_INJECTION, 0.6, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.6, Marker, None,
             r"</?(?:system|system_prompt|system-prompt|sys|admin|developer|instructions)(?:\s[^<>]{0,40})?>|</(?:user|human|user_input|user_message|user_query|input|query|context|document)>".into()),
-        r(DELIMITER_INJECTION, 0.6, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.6, Marker, None,
             r#"["']role["']\s*:\s*["'](?:system|developer)["']"#.into()),
-        r(DELIMITER_INJECTION, 0.55, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.55, Marker, None,
             r"\bsystem\s+(?:prompt|instructions?)\s+(?:update|override|change|patch|addendum)\b".into()),
-        r(DELIMITER_INJECTION, 0.55, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.55, Marker, None,
             r"(?m)(?:^|[\[=#*\-]\s*)(?:admin|administrator|developer|root|sudo|system|priority)\s+override\s*(?::|\]|={2,}|-{2,}|\*{2,}|$)".into()),
-        r(DELIMITER_INJECTION, 0.55, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.55, Marker, None,
             r"<!--\s*(?:system|assistant|ai|instructions?|prompt|note to (?:the\s+|any\s+)?(?:ai|assistant|model|llm|bot)s?)\b".into()),
         // A made-up transcript that ends up in a system turn.
-        r(DELIMITER_INJECTION, 0.55, Marker, None,
+        r(EntityKind::DelimiterInjection, 0.55, Marker, None,
             r"(?m)^[ \t]*(?:user|human|assistant|ai)\s*:[^\n]*\n(?:[^\n]*\n){0,10}?[ \t]*system\s*:".into()),
-        r(DELIMITER_INJECTION, 0.4, Marker, None, format!(
+        r(EntityKind::DelimiterInjection, 0.4, Marker, None, format!(
             r"(?m)^[ \t]*{ROLE_LABEL}\s*:"
         )),
         // ---- ENCODING_TRICK: "decode this and follow it".
-        r(ENCODING_TRICK, 0.55, Imperative, None,
+        r(EntityKind::EncodingTrick, 0.55, Imperative, None,
             r"\bdecode\b[^\n]{0,60}?\b(?:and|then)\s+(?:then\s+)?(?:follow|obey|execute the instructions|do (?:what|as) it says|carry out|comply with|act on)\b".into()),
     ]
 }

@@ -2,6 +2,7 @@
 //! stripping. Pure.
 
 use super::{non_overlapping, Finding};
+use crate::detect::EntityKind;
 
 /// Replaces every finding (overlaps resolved left to right) with `placeholder(finding, value)`.
 pub fn replace(
@@ -28,7 +29,7 @@ pub fn replace(
 }
 
 /// `[MASKED_EMAIL]`.
-pub fn mask_label(kind: &str) -> String {
+pub fn mask_label(kind: EntityKind) -> String {
     format!("[MASKED_{kind}]")
 }
 
@@ -42,9 +43,9 @@ mod tests {
     fn replaces_left_to_right_and_skips_overlaps() {
         let text = "mail a@b.co or call 555";
         let f = vec![
-            Finding::new("PHONE_NUMBER", 20, 23),
-            Finding::new("EMAIL", 5, 11),
-            Finding::new("X", 6, 8),
+            Finding::new(EntityKind::PhoneNumber, 20, 23),
+            Finding::new(EntityKind::Email, 5, 11),
+            Finding::new(EntityKind::Email, 6, 8),
         ];
         assert_eq!(
             replace(text, f, |f, _| mask_label(f.kind)),
@@ -55,10 +56,17 @@ mod tests {
     #[test]
     fn multibyte_text_and_bad_offsets() {
         let text = "é a@b.co é";
-        let f = vec![Finding::new("EMAIL", 3, 9), Finding::new("BAD", 1, 2)];
+        let f = vec![
+            Finding::new(EntityKind::Email, 3, 9),
+            Finding::new(EntityKind::Iban, 1, 2),
+        ];
         assert_eq!(replace(text, f, |_, _| REDACTED.into()), "é [REDACTED] é");
         assert_eq!(
-            replace("abc", vec![Finding::new("X", 2, 10)], |_, _| "!".into()),
+            replace(
+                "abc",
+                vec![Finding::new(EntityKind::Email, 2, 10)],
+                |_, _| "!".into()
+            ),
             "abc"
         );
     }

@@ -7,6 +7,7 @@
 //! value: the audit trail records only `kind` and counts.
 
 pub mod classify;
+mod entity;
 pub mod injection;
 pub mod mask;
 pub mod normalize;
@@ -14,48 +15,19 @@ pub mod pii;
 pub mod secrets;
 pub mod unicode;
 
-/// Entity types `detect_pii` reports.
-pub const PII_KINDS: &[&str] = &[
-    "EMAIL",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "IBAN",
-    "US_SSN",
-    "IP_ADDRESS",
-    "MAC_ADDRESS",
-    "DATE_OF_BIRTH",
-];
-
-/// Entity types `detect_secrets` reports.
-pub const SECRET_KINDS: &[&str] = &[
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "GITHUB_TOKEN",
-    "GITLAB_TOKEN",
-    "SLACK_TOKEN",
-    "STRIPE_KEY",
-    "GOOGLE_API_KEY",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "JWT",
-    "PRIVATE_KEY",
-    "PASSWORD",
-    "CONNECTION_STRING",
-    "GENERIC_SECRET",
-];
+pub use entity::{joined, EntityKind, Family};
 
 /// One thing found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// Entity type in upper snake case, e.g. `EMAIL`, `CREDIT_CARD`, `AWS_ACCESS_KEY`.
-    pub kind: &'static str,
+    pub kind: EntityKind,
     /// Byte range in the scanned text (`text[start..end]` is the matched value).
     pub start: usize,
     pub end: usize,
 }
 
 impl Finding {
-    pub fn new(kind: &'static str, start: usize, end: usize) -> Self {
+    pub fn new(kind: EntityKind, start: usize, end: usize) -> Self {
         Finding { kind, start, end }
     }
 }

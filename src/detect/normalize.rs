@@ -37,6 +37,7 @@ use std::borrow::Cow;
 use unicode_normalization::char::decompose_compatible;
 
 use super::Finding;
+use crate::detect::EntityKind;
 
 /// A text as detectors read it.
 #[derive(Debug, Clone)]
@@ -98,9 +99,7 @@ impl<'a> View<'a> {
                 if invisible && prev_word && next_word && !keycap {
                     match removed.last_mut() {
                         Some(f) if f.end == i => f.end = end,
-                        _ => {
-                            removed.push(Finding::new(super::unicode::INVISIBLE_CHARACTER, i, end))
-                        }
+                        _ => removed.push(Finding::new(EntityKind::InvisibleCharacter, i, end)),
                     }
                 }
                 continue;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::detect::mask::{mask_label, replace};
+use crate::detect::EntityKind;
 use crate::detect::{injection, pii, secrets, unicode};
 
 #[test]
@@ -75,7 +76,7 @@ fn removals_between_ascii_are_findings_keycaps_are_not() {
     assert!(v
         .removed_in_words()
         .iter()
-        .all(|f| f.kind == unicode::INVISIBLE_CHARACTER));
+        .all(|f| f.kind == EntityKind::InvisibleCharacter));
     // Decomposed accents are not invisible characters.
     assert!(View::new("cafe\u{301}s").removed_in_words().is_empty());
 }
@@ -83,9 +84,9 @@ fn removals_between_ascii_are_findings_keycaps_are_not() {
 #[test]
 fn every_detector_sees_through_the_review_tricks() {
     for (raw, kind) in [
-        ("ssn 123\u{34F}-45-6789", "US_SSN"),
-        ("card 4111\u{FE0F} 1111 1111 1111", "CREDIT_CARD"),
-        ("ssn １２３-４５-６７８９", "US_SSN"),
+        ("ssn 123\u{34F}-45-6789", EntityKind::UsSsn),
+        ("card 4111\u{FE0F} 1111 1111 1111", EntityKind::CreditCard),
+        ("ssn １２３-４５-６７８９", EntityKind::UsSsn),
     ] {
         let found = pii::detect_pii(raw);
         assert!(found.iter().any(|f| f.kind == kind), "{raw:?}: {found:?}");
@@ -108,7 +109,7 @@ fn every_detector_sees_through_the_review_tricks() {
     assert!(r.is_injection(), "{r:?}");
     let u = unicode::detect_unicode("ssn 123\u{34F}-45-6789");
     assert_eq!(u.len(), 1, "{u:?}");
-    assert_eq!(u[0].kind, unicode::INVISIBLE_CHARACTER);
+    assert_eq!(u[0].kind, EntityKind::InvisibleCharacter);
 }
 
 /// A small deterministic generator (xorshift), so the property test needs no dependency and a
@@ -188,16 +189,16 @@ fn alnum(s: &str) -> String {
 /// original at the mapped offsets leaves none of its characters in order.
 #[test]
 fn property_obfuscated_entities_are_found_and_fully_masked() {
-    let entities: &[(&str, &str, bool)] = &[
-        ("123-45-6789", "US_SSN", true),
-        ("4111 1111 1111 1111", "CREDIT_CARD", true),
-        ("5500-0000-0000-0004", "CREDIT_CARD", true),
-        ("DE89370400440532013000", "IBAN", true),
-        ("carol.p@example.org", "EMAIL", true),
-        ("AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY", false),
+    let entities: &[(&str, EntityKind, bool)] = &[
+        ("123-45-6789", EntityKind::UsSsn, true),
+        ("4111 1111 1111 1111", EntityKind::CreditCard, true),
+        ("5500-0000-0000-0004", EntityKind::CreditCard, true),
+        ("DE89370400440532013000", EntityKind::Iban, true),
+        ("carol.p@example.org", EntityKind::Email, true),
+        ("AKIAIOSFODNN7EXAMPLE", EntityKind::AwsAccessKey, false),
         (
             "ghp_0123456789abcdefghijABCDEFGHIJ012345",
-            "GITHUB_TOKEN",
+            EntityKind::GithubToken,
             false,
         ),
     ];

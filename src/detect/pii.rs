@@ -62,26 +62,18 @@ use std::sync::LazyLock;
 use regex::{Regex, RegexSet};
 
 use super::Finding;
-
-pub const EMAIL: &str = "EMAIL";
-pub const PHONE_NUMBER: &str = "PHONE_NUMBER";
-pub const CREDIT_CARD: &str = "CREDIT_CARD";
-pub const IBAN: &str = "IBAN";
-pub const US_SSN: &str = "US_SSN";
-pub const IP_ADDRESS: &str = "IP_ADDRESS";
-pub const MAC_ADDRESS: &str = "MAC_ADDRESS";
-pub const DATE_OF_BIRTH: &str = "DATE_OF_BIRTH";
+use crate::detect::EntityKind;
 
 /// Kinds in priority order: when two findings overlap, the earlier kind wins.
-const PRIORITY: [&str; 8] = [
-    EMAIL,
-    IBAN,
-    CREDIT_CARD,
-    US_SSN,
-    MAC_ADDRESS,
-    IP_ADDRESS,
-    DATE_OF_BIRTH,
-    PHONE_NUMBER,
+const PRIORITY: [EntityKind; 8] = [
+    EntityKind::Email,
+    EntityKind::Iban,
+    EntityKind::CreditCard,
+    EntityKind::UsSsn,
+    EntityKind::MacAddress,
+    EntityKind::IpAddress,
+    EntityKind::DateOfBirth,
+    EntityKind::PhoneNumber,
 ];
 
 // Candidate patterns, one per kind. Digits are `[0-9]` (Unicode `\d` would admit other scripts'
@@ -272,28 +264,40 @@ pub fn detect_pii(text: &str) -> Vec<Finding> {
 fn detect_pii_in_view(text: &str) -> Vec<Finding> {
     let gate = GATE.matches(text);
     let mut found: Vec<Finding> = Vec::new();
-    let mut run = |p: Pat, kind: &'static str, check: &dyn Fn(usize, usize) -> Check| {
+    let mut run = |p: Pat, kind: EntityKind, check: &dyn Fn(usize, usize) -> Check| {
         if gate.matched(p as usize) {
             let spans = scan(regex(p), text, check);
             found.extend(spans.into_iter().map(|(s, e)| Finding::new(kind, s, e)));
         }
     };
-    run(Pat::Email, EMAIL, &|s, e| check_email_candidate(text, s, e));
-    run(Pat::Iban, IBAN, &|s, e| check_iban(text, s, e));
-    run(Pat::Card, CREDIT_CARD, &|s, e| check_card(text, s, e));
-    run(Pat::Ssn, US_SSN, &|s, e| check_ssn(text, s, e));
-    run(Pat::Mac, MAC_ADDRESS, &|s, e| check_mac(text, s, e));
-    run(Pat::Ipv4, IP_ADDRESS, &|s, e| check_ipv4(text, s, e));
-    run(Pat::Ipv6, IP_ADDRESS, &|s, e| check_ipv6(text, s, e));
-    run(Pat::Phone, PHONE_NUMBER, &|s, e| check_phone(text, s, e));
-    run(Pat::PhonePlain, PHONE_NUMBER, &|s, e| {
+    run(Pat::Email, EntityKind::Email, &|s, e| {
+        check_email_candidate(text, s, e)
+    });
+    run(Pat::Iban, EntityKind::Iban, &|s, e| check_iban(text, s, e));
+    run(Pat::Card, EntityKind::CreditCard, &|s, e| {
+        check_card(text, s, e)
+    });
+    run(Pat::Ssn, EntityKind::UsSsn, &|s, e| check_ssn(text, s, e));
+    run(Pat::Mac, EntityKind::MacAddress, &|s, e| {
+        check_mac(text, s, e)
+    });
+    run(Pat::Ipv4, EntityKind::IpAddress, &|s, e| {
+        check_ipv4(text, s, e)
+    });
+    run(Pat::Ipv6, EntityKind::IpAddress, &|s, e| {
+        check_ipv6(text, s, e)
+    });
+    run(Pat::Phone, EntityKind::PhoneNumber, &|s, e| {
+        check_phone(text, s, e)
+    });
+    run(Pat::PhonePlain, EntityKind::PhoneNumber, &|s, e| {
         check_plain_phone(text, s, e)
     });
     if gate.matched(Pat::DobKeyword as usize) {
         found.extend(
             dates_of_birth(text)
                 .into_iter()
-                .map(|(s, e)| Finding::new(DATE_OF_BIRTH, s, e)),
+                .map(|(s, e)| Finding::new(EntityKind::DateOfBirth, s, e)),
         );
     }
     resolve(found)
@@ -302,7 +306,7 @@ fn detect_pii_in_view(text: &str) -> Vec<Finding> {
 /// Keeps, for every overlap, the finding of the higher-priority kind (then the earlier one);
 /// returns the survivors sorted by position. O(n log n) in the number of findings.
 fn resolve(mut found: Vec<Finding>) -> Vec<Finding> {
-    let rank = |k: &str| {
+    let rank = |k: EntityKind| {
         PRIORITY
             .iter()
             .position(|p| *p == k)

@@ -77,6 +77,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Finding;
+use crate::detect::EntityKind;
 
 /// Vendor-prefixed tokens. Bodies are matched greedily and their exact length/boundaries are
 /// checked in code, which keeps the automaton small and avoids matching a prefix of a longer word.
@@ -178,7 +179,7 @@ const PRIO_PASSWORD: u8 = 2;
 const PRIO_GENERIC: u8 = 1;
 
 struct Cand {
-    kind: &'static str,
+    kind: EntityKind,
     start: usize,
     end: usize,
     prio: u8,
@@ -212,7 +213,7 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Finding> {
     });
     // start -> (end, kind); the accepted intervals are disjoint, so the one with the greatest
     // start below a candidate's end is the only one that can overlap it.
-    let mut taken: BTreeMap<usize, (usize, &'static str)> = BTreeMap::new();
+    let mut taken: BTreeMap<usize, (usize, EntityKind)> = BTreeMap::new();
     for c in cands {
         if c.end <= c.start {
             continue;
@@ -244,36 +245,36 @@ fn scan_tokens(text: &str, out: &mut Vec<Cand>) {
         let (start, end) = (m.start(), m.end());
         let next = bytes.get(end).copied();
         let kind = if s.contains("hooks.slack.com/") {
-            slack_webhook_ok(s).then_some("SLACK_TOKEN")
+            slack_webhook_ok(s).then_some(EntityKind::SlackToken)
         } else if s.starts_with("AKIA") || s.starts_with("ASIA") {
             // exactly 20 characters and not followed by a lowercase letter/underscore
             (s.len() == 20 && !next.is_some_and(is_word_byte) && !is_placeholder(&s[4..]))
-                .then_some("AWS_ACCESS_KEY")
+                .then_some(EntityKind::AwsAccessKey)
         } else if let Some(body) = s.strip_prefix("github_pat_") {
-            (body.len() >= 30 && !is_placeholder(body)).then_some("GITHUB_TOKEN")
+            (body.len() >= 30 && !is_placeholder(body)).then_some(EntityKind::GithubToken)
         } else if s.starts_with("gh") && s.as_bytes().get(3) == Some(&b'_') {
             let body = &s[4..];
             (body.len() >= 30 && !next.is_some_and(is_word_byte) && !is_placeholder(body))
-                .then_some("GITHUB_TOKEN")
+                .then_some(EntityKind::GithubToken)
         } else if s.starts_with("gl") {
             let body = &s[s.find('-').map_or(0, |i| i + 1)..];
-            (!is_placeholder(body) && has_digit(body)).then_some("GITLAB_TOKEN")
+            (!is_placeholder(body) && has_digit(body)).then_some(EntityKind::GitlabToken)
         } else if s.starts_with("xox") {
             let body = &s[5..];
-            (has_digit(body) && !is_placeholder(body)).then_some("SLACK_TOKEN")
+            (has_digit(body) && !is_placeholder(body)).then_some(EntityKind::SlackToken)
         } else if s.starts_with("whsec_")
             || s[2..].starts_with("_live_")
             || s[2..].starts_with("_test_")
         {
             let body = &s[s.rfind('_').map_or(0, |i| i + 1)..];
             (body.len() >= 16 && !next.is_some_and(is_word_byte) && !is_placeholder(body))
-                .then_some("STRIPE_KEY")
+                .then_some(EntityKind::StripeKey)
         } else if let Some(body) = s.strip_prefix("AIza") {
-            (body.len() == 35 && !is_placeholder(body)).then_some("GOOGLE_API_KEY")
+            (body.len() == 35 && !is_placeholder(body)).then_some(EntityKind::GoogleApiKey)
         } else if s.starts_with("LS0tLS1CRUdJTi") {
             if base64_pem_is_private_key(s) {
                 out.push(Cand {
-                    kind: "PRIVATE_KEY",
+                    kind: EntityKind::PrivateKey,
                     start,
                     end,
                     prio: PRIO_PRIVATE_KEY,
@@ -282,10 +283,10 @@ fn scan_tokens(text: &str, out: &mut Vec<Cand>) {
             None
         } else if let Some(rest) = s.strip_prefix("sk-ant-") {
             let body = strip_any_prefix(rest, &["api03-", "admin01-", "oat01-", "sid01-"]);
-            (body.len() >= 20 && token_body_ok(body)).then_some("ANTHROPIC_API_KEY")
+            (body.len() >= 20 && token_body_ok(body)).then_some(EntityKind::AnthropicApiKey)
         } else if let Some(rest) = s.strip_prefix("sk-") {
             let body = strip_any_prefix(rest, &["proj-", "svcacct-", "admin-", "None-"]);
-            (body.len() >= 20 && token_body_ok(body)).then_some("OPENAI_API_KEY")
+            (body.len() >= 20 && token_body_ok(body)).then_some(EntityKind::OpenaiApiKey)
         } else {
             None
         };
@@ -405,7 +406,7 @@ fn scan_aws_pairs(text: &str, out: &mut Vec<Cand>) {
         let m = caps.get(1).expect("group 1");
         if aws_secret_ok(m.as_str()) {
             out.push(Cand {
-                kind: "AWS_SECRET_KEY",
+                kind: EntityKind::AwsSecretKey,
                 start: m.start(),
                 end: m.end(),
                 prio: PRIO_AWS_SECRET,
@@ -439,7 +440,7 @@ fn scan_jwts(text: &str, out: &mut Vec<Cand>) {
             && jwt_json_object(payload).is_some()
         {
             out.push(Cand {
-                kind: "JWT",
+                kind: EntityKind::Jwt,
                 start: m.start(),
                 end: m.end(),
                 prio: PRIO_VENDOR,
@@ -519,7 +520,7 @@ fn scan_pem(text: &str, out: &mut Vec<Cand>) {
             // Whole block: it must carry key material, not `...`.
             if longest_b64_run(&s.as_bytes()[header_end..]) >= 40 {
                 out.push(Cand {
-                    kind: "PRIVATE_KEY",
+                    kind: EntityKind::PrivateKey,
                     start: m.start(),
                     end: m.end(),
                     prio: PRIO_PRIVATE_KEY,
@@ -550,7 +551,7 @@ fn scan_pem(text: &str, out: &mut Vec<Cand>) {
         }
         if best >= 40 {
             out.push(Cand {
-                kind: "PRIVATE_KEY",
+                kind: EntityKind::PrivateKey,
                 start: m.start(),
                 end: last,
                 prio: PRIO_PRIVATE_KEY,
@@ -585,7 +586,7 @@ fn scan_connection_strings(text: &str, out: &mut Vec<Cand>) {
             .as_str()
             .trim_end_matches(['.', ',', ';', ':', ')', ']', '}', '!', '?', '\\']);
         out.push(Cand {
-            kind: "CONNECTION_STRING",
+            kind: EntityKind::ConnectionString,
             start: m.start(),
             end: m.start() + trimmed.len(),
             prio: PRIO_CONNECTION,
@@ -1075,7 +1076,7 @@ fn scan_cli_passwords(text: &str, out: &mut Vec<Cand>) {
         // `docker run -u 1000:1000` is a uid:gid pair
         if !v.bytes().all(|b| b.is_ascii_digit()) && password_ok(v, &ValueCtx::default()) {
             out.push(Cand {
-                kind: "PASSWORD",
+                kind: EntityKind::Password,
                 start: m.start(),
                 end: m.end(),
                 prio: PRIO_PASSWORD,
@@ -1181,7 +1182,7 @@ fn key_value_candidate(
     match class {
         NameClass::AwsSecret if aws_secret_ok(v) => {
             return Some(Cand {
-                kind: "AWS_SECRET_KEY",
+                kind: EntityKind::AwsSecretKey,
                 start,
                 end,
                 prio: PRIO_AWS_SECRET,
@@ -1189,7 +1190,7 @@ fn key_value_candidate(
         }
         NameClass::Password => {
             return password_ok(v, &ctx).then_some(Cand {
-                kind: "PASSWORD",
+                kind: EntityKind::Password,
                 start,
                 end,
                 prio: PRIO_PASSWORD,
@@ -1198,7 +1199,7 @@ fn key_value_candidate(
         _ => {}
     }
     generic_ok(v, &ctx).then_some(Cand {
-        kind: "GENERIC_SECRET",
+        kind: EntityKind::GenericSecret,
         start,
         end,
         prio: PRIO_GENERIC,

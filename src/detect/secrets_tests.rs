@@ -1,29 +1,18 @@
 //! Unit tests of `secrets.rs`.
 
 use super::*;
+use crate::detect::EntityKind;
 
-fn kinds(text: &str) -> Vec<(&'static str, String)> {
+fn kinds(text: &str) -> Vec<(EntityKind, String)> {
     detect_secrets(text)
         .into_iter()
         .map(|f| (f.kind, text[f.start..f.end].to_string()))
         .collect()
 }
 
-fn assert_one(text: &str, kind: &str, value: &str) {
+fn assert_one(text: &str, kind: EntityKind, value: &str) {
     let got = kinds(text);
-    assert_eq!(
-        got,
-        vec![(kind_static(kind), value.to_string())],
-        "text: {text:?}"
-    );
-}
-
-fn kind_static(k: &str) -> &'static str {
-    crate::detect::SECRET_KINDS
-        .iter()
-        .copied()
-        .find(|s| *s == k)
-        .expect("known kind")
+    assert_eq!(got, vec![(kind, value.to_string())], "text: {text:?}");
 }
 
 fn assert_none(text: &str) {
@@ -36,12 +25,12 @@ const JWT_OK: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3O
 fn aws_access_key() {
     assert_one(
         "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
-        "AWS_ACCESS_KEY",
+        EntityKind::AwsAccessKey,
         "AKIAIOSFODNN7EXAMPLE",
     );
     assert_one(
         "creds: ASIAY34FZKBOKMUTVV7A (session)",
-        "AWS_ACCESS_KEY",
+        EntityKind::AwsAccessKey,
         "ASIAY34FZKBOKMUTVV7A",
     );
     assert_none("AKIAXXXXXXXXXXXXXXXX is the placeholder");
@@ -54,25 +43,25 @@ fn aws_access_key() {
 fn aws_secret_key() {
     assert_one(
         "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_SECRET_KEY",
+        EntityKind::AwsSecretKey,
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     );
     assert_one(
         r#"{"SecretAccessKey": "9drTJvcXLB89EXAMPLELB8923FB892xMFI/Kq7z+"}"#,
-        "AWS_SECRET_KEY",
+        EntityKind::AwsSecretKey,
         "9drTJvcXLB89EXAMPLELB8923FB892xMFI/Kq7z+",
     );
     assert_one(
         "aws configure set aws_secret_access_key Zq3v8TnB1mR7kLp0Xw2Yc5Hd9Ja4Fs6Ge/Ut+Vo1",
-        "AWS_SECRET_KEY",
+        EntityKind::AwsSecretKey,
         "Zq3v8TnB1mR7kLp0Xw2Yc5Hd9Ja4Fs6Ge/Ut+Vo1",
     );
     assert_eq!(
         kinds("AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         vec![
-            ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE".to_string()),
+            (EntityKind::AwsAccessKey, "AKIAIOSFODNN7EXAMPLE".to_string()),
             (
-                "AWS_SECRET_KEY",
+                EntityKind::AwsSecretKey,
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string()
             )
         ]
@@ -86,19 +75,19 @@ fn aws_secret_key() {
 fn github_and_gitlab() {
     assert_one(
         "git push https://ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo@github.com/o/r",
-        "GITHUB_TOKEN",
+        EntityKind::GithubToken,
         "ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
     );
     assert_one(
         "GH_TOKEN=gho_16C7e42F292c6912E7710c838347Ae178B4a",
-        "GITHUB_TOKEN",
+        EntityKind::GithubToken,
         "gho_16C7e42F292c6912E7710c838347Ae178B4a",
     );
     let pat = "github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ012345";
-    assert_one(&format!("token: {pat}"), "GITHUB_TOKEN", pat);
+    assert_one(&format!("token: {pat}"), EntityKind::GithubToken, pat);
     assert_one(
         "glpat-x9Kq2Lm7Rt4Vb8Nc1Zw3 leaked",
-        "GITLAB_TOKEN",
+        EntityKind::GitlabToken,
         "glpat-x9Kq2Lm7Rt4Vb8Nc1Zw3",
     );
     assert_none("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
@@ -110,13 +99,13 @@ fn github_and_gitlab() {
 fn slack() {
     assert_one(
         "SLACK_BOT_TOKEN=xoxb-2489135570-4812630957-Qm8wT3kZr5Yp1Lx7Vn2Hc9Bd",
-        "SLACK_TOKEN",
+        EntityKind::SlackToken,
         "xoxb-2489135570-4812630957-Qm8wT3kZr5Yp1Lx7Vn2Hc9Bd",
     );
     let hook = "https://hooks.slack.com/services/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";
     assert_one(
         &format!("curl -X POST {hook} -d '{{}}'"),
-        "SLACK_TOKEN",
+        EntityKind::SlackToken,
         hook,
     );
     assert_none("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX");
@@ -127,17 +116,17 @@ fn slack() {
 fn stripe_google() {
     assert_one(
         "stripe.api_key = 'sk_live_51Hx9QeK2bRt7mZp4LwVc8NfY'",
-        "STRIPE_KEY",
+        EntityKind::StripeKey,
         "sk_live_51Hx9QeK2bRt7mZp4LwVc8NfY",
     );
     assert_one(
         "pk_test_TYooMQauvdEDq54NiTphI7jx is fine",
-        "STRIPE_KEY",
+        EntityKind::StripeKey,
         "pk_test_TYooMQauvdEDq54NiTphI7jx",
     );
     assert_one(
         "maps key AIzaSyD3kPq8Xw2Lm9Rt5Vb7Nc1Zh4Jf6Gs0Ue8 in the URL",
-        "GOOGLE_API_KEY",
+        EntityKind::GoogleApiKey,
         "AIzaSyD3kPq8Xw2Lm9Rt5Vb7Nc1Zh4Jf6Gs0Ue8",
     );
     assert_none("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx");
@@ -148,17 +137,17 @@ fn stripe_google() {
 fn openai_anthropic() {
     assert_one(
         "OPENAI_API_KEY=sk-proj-Tq8vL2mX9rKz4WbN7cYp1HdJ3fGs6Ae0Uo5Vi",
-        "OPENAI_API_KEY",
+        EntityKind::OpenaiApiKey,
         "sk-proj-Tq8vL2mX9rKz4WbN7cYp1HdJ3fGs6Ae0Uo5Vi",
     );
     assert_one(
         "client = OpenAI(api_key=\"sk-4fJ9kL2mN8pQ1rS5tU7vW3xY6zA0bC\")",
-        "OPENAI_API_KEY",
+        EntityKind::OpenaiApiKey,
         "sk-4fJ9kL2mN8pQ1rS5tU7vW3xY6zA0bC",
     );
     assert_one(
         "x-api-key: sk-ant-api03-Rk2Lm9Xq4Tv7Wz1Bn5Cp8Dh3Fj6Gs0Ue2Yo4Ia-9QwE",
-        "ANTHROPIC_API_KEY",
+        EntityKind::AnthropicApiKey,
         "sk-ant-api03-Rk2Lm9Xq4Tv7Wz1Bn5Cp8Dh3Fj6Gs0Ue2Yo4Ia-9QwE",
     );
     assert_none("pip install sk-learn? no, scikit-learn");
@@ -169,7 +158,11 @@ fn openai_anthropic() {
 
 #[test]
 fn jwt() {
-    assert_one(&format!("Authorization: Bearer {JWT_OK}"), "JWT", JWT_OK);
+    assert_one(
+        &format!("Authorization: Bearer {JWT_OK}"),
+        EntityKind::Jwt,
+        JWT_OK,
+    );
     assert_none("a JWT looks like eyJhbGciOi.eyJzdWIiOi.signature");
     assert_none("Bearer eyJhbGciOiJIUzI1NiJ9xx.eyJfoo.bar");
     // header decodes but is not a JOSE header (no alg)
@@ -180,7 +173,11 @@ fn jwt() {
 fn private_key() {
     let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n";
     let block = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----");
-    assert_one(&format!("key.pem:\n{block}\nthanks"), "PRIVATE_KEY", &block);
+    assert_one(
+        &format!("key.pem:\n{block}\nthanks"),
+        EntityKind::PrivateKey,
+        &block,
+    );
     // JSON-escaped (service account file)
     let esc = format!(
         "-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n",
@@ -188,47 +185,55 @@ fn private_key() {
     );
     let got = kinds(&format!("{{\"private_key\": \"{esc}\"}}"));
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].0, "PRIVATE_KEY");
+    assert_eq!(got[0].0, EntityKind::PrivateKey);
     assert!(got[0].1.ends_with("-----END PRIVATE KEY-----"));
     // truncated: BEGIN line plus the material
     let trunc = format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}", body.trim_end());
-    assert_one(&format!("{trunc}\n"), "PRIVATE_KEY", &trunc);
+    assert_one(&format!("{trunc}\n"), EntityKind::PrivateKey, &trunc);
     assert_none("error: expected -----BEGIN RSA PRIVATE KEY----- at line 1");
     assert_none("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----");
     assert_none("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----");
     // base64 of a PEM block (Kubernetes secret)
     let b64 = "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBdTFTVTFMZlZMUEhDb3pNeEgyTW80bGdPRWVQek5tMHRSZ2VMZXpWNmZmQXQwZ3VuClZUTHc3b25MUm5ycTAvSXpXN3lXUjdRa3JtQkw3alRLRW41dStxS2hid0tmQnN0SXMrYk1ZMlprcDE4Z25UeEsKLS0tLS1FTkQgUlNBIFBSSVZBVEUgS0VZLS0tLS0K";
-    assert_one(&format!("data:\n  tls.key: {b64}\n"), "PRIVATE_KEY", b64);
+    assert_one(
+        &format!("data:\n  tls.key: {b64}\n"),
+        EntityKind::PrivateKey,
+        b64,
+    );
     assert_none("  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM1ekNDQWMrZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwK");
 }
 
 #[test]
 fn password() {
-    assert_one("password=hunter2", "PASSWORD", "hunter2");
+    assert_one("password=hunter2", EntityKind::Password, "hunter2");
     assert_one(
         "db:\n  passwd: S3cure!pass#42\n",
-        "PASSWORD",
+        EntityKind::Password,
         "S3cure!pass#42",
     );
-    assert_one("mysql --user=root pwd=Tr0ub4dor", "PASSWORD", "Tr0ub4dor");
+    assert_one(
+        "mysql --user=root pwd=Tr0ub4dor",
+        EntityKind::Password,
+        "Tr0ub4dor",
+    );
     assert_one(
         r#"{"user": "ana", "password": "correct horse battery staple"}"#,
-        "PASSWORD",
+        EntityKind::Password,
         "correct horse battery staple",
     );
     assert_one(
         "PGPASSWORD=pg_Rw7k2 psql -h db -U app",
-        "PASSWORD",
+        EntityKind::Password,
         "pg_Rw7k2",
     );
     assert_one(
         "my password is Summer2024! can you check",
-        "PASSWORD",
+        EntityKind::Password,
         "Summer2024!",
     );
     assert_one(
         "def login(password: str = \"letmein99\"):",
-        "PASSWORD",
+        EntityKind::Password,
         "letmein99",
     );
     assert_none("reset your password tomorrow");
@@ -248,36 +253,48 @@ fn password() {
     // .netrc, command lines, escaped JSON, other languages, qualified names
     assert_one(
         "machine api.acme.dev\n  login deploy\n  password 9xTq2!vLm",
-        "PASSWORD",
+        EntityKind::Password,
         "9xTq2!vLm",
     );
     assert_one(
         "curl -u admin:Adm1n-P4ss https://ci.acme.dev/api/json",
-        "PASSWORD",
+        EntityKind::Password,
         "Adm1n-P4ss",
     );
     assert_one(
         "mysqldump -h db -uroot -pR00t!Pw orders > o.sql",
-        "PASSWORD",
+        EntityKind::Password,
         "R00t!Pw",
     );
-    assert_one("mysql -pR00t!Pw", "PASSWORD", "R00t!Pw");
+    assert_one("mysql -pR00t!Pw", EntityKind::Password, "R00t!Pw");
     assert_one(
         r#"body="{\"user\": \"ana\", \"password\": \"Esc4ped!pw\"}""#,
-        "PASSWORD",
+        EntityKind::Password,
         "Esc4ped!pw",
     );
     assert_one(
         "Mein Passwort: Sonnenblume-77 funktioniert nicht",
-        "PASSWORD",
+        EntityKind::Password,
         "Sonnenblume-77",
     );
-    assert_one("mot de passe : Cr0issant#42", "PASSWORD", "Cr0issant#42");
-    assert_one("contraseña=Tortilla_2024", "PASSWORD", "Tortilla_2024");
-    assert_one("DB_PASSWORD_PROD=Pr0d-Db-Pw", "PASSWORD", "Pr0d-Db-Pw");
+    assert_one(
+        "mot de passe : Cr0issant#42",
+        EntityKind::Password,
+        "Cr0issant#42",
+    );
+    assert_one(
+        "contraseña=Tortilla_2024",
+        EntityKind::Password,
+        "Tortilla_2024",
+    );
+    assert_one(
+        "DB_PASSWORD_PROD=Pr0d-Db-Pw",
+        EntityKind::Password,
+        "Pr0d-Db-Pw",
+    );
     assert_none("docker run -u 1000:1000 -p 8080:80 nginx");
     assert_none("docker run -v $PWD:/app -w /app node:20");
-    assert_one("$pwd = 'R3p0rt!ng';", "PASSWORD", "R3p0rt!ng");
+    assert_one("$pwd = 'R3p0rt!ng';", EntityKind::Password, "R3p0rt!ng");
     assert_none("mysql -u root -p orders");
     assert_none("Passwort vergessen? Klicken Sie hier.");
     assert_none("password = getpass.getpass(\"Password: \")");
@@ -305,7 +322,7 @@ fn password() {
     }
     assert_one(
         "let password = \"s3cr3t-Lit3ral\";",
-        "PASSWORD",
+        EntityKind::Password,
         "s3cr3t-Lit3ral",
     );
 }
@@ -313,15 +330,19 @@ fn password() {
 #[test]
 fn connection_string() {
     let u = "postgres://app_user:Zk9wq2Lm@db.internal:5432/orders?sslmode=require";
-    assert_one(&format!("DATABASE_URL={u}"), "CONNECTION_STRING", u);
+    assert_one(
+        &format!("DATABASE_URL={u}"),
+        EntityKind::ConnectionString,
+        u,
+    );
     assert_one(
         "redis://:s3cr3tR3dis@cache:6379/0.",
-        "CONNECTION_STRING",
+        EntityKind::ConnectionString,
         "redis://:s3cr3tR3dis@cache:6379/0",
     );
     assert_one(
         "uri = \"mongodb+srv://svc:Pq7Xr2Wk@cluster0.mongodb.net/app\"",
-        "CONNECTION_STRING",
+        EntityKind::ConnectionString,
         "mongodb+srv://svc:Pq7Xr2Wk@cluster0.mongodb.net/app",
     );
     assert_none("postgres://localhost:5432/orders");
@@ -338,33 +359,33 @@ fn connection_string() {
 fn generic_secret() {
     assert_one(
         "api_key = \"a8F3kL9qR2vX7mN4pT6wZ1cY\"",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "a8F3kL9qR2vX7mN4pT6wZ1cY",
     );
     assert_one(
         "curl -H 'Authorization: Bearer Qk7vN2xR9mT4wL8pZ3cY6bH1' https://api.example.com",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "Qk7vN2xR9mT4wL8pZ3cY6bH1",
     );
     assert_one(
         "client_secret: 7Fh2Kq9Lm4Xw8Rt3Vb6Nc1Zd",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "7Fh2Kq9Lm4Xw8Rt3Vb6Nc1Zd",
     );
     assert_one(
         "--auth-token 5d41402abc4b2a76b9719d911017c592",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "5d41402abc4b2a76b9719d911017c592",
     );
     assert_one(
         r#"headers = {"X-Api-Key": "tp_live_9Gh3Kx7Qm2Wz5Rv8Lb4N"}"#,
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "tp_live_9Gh3Kx7Qm2Wz5Rv8Lb4N",
     );
     // a vendor token after a secret name is reported once, as the vendor kind
     assert_one(
         "token=ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
-        "GITHUB_TOKEN",
+        EntityKind::GithubToken,
         "ghp_R8nX2vLq9TzW4kYm7PbC3dHs6FjA1eGu0iKo",
     );
     assert_none("token = test");
@@ -384,17 +405,17 @@ fn generic_secret() {
     assert_none("tp_9Gh3Kx7Qm2Wz5Rv8Lb4N in prose without a name");
     assert_one(
         "SECRET_KEY_BASE=9c1f4e7a2b8d3f6e0a5c9b8d7e6f1a2b3c4d5e6f",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "9c1f4e7a2b8d3f6e0a5c9b8d7e6f1a2b3c4d5e6f",
     );
     assert_one(
         "auth token: Zr4Nq8Wx2Lm6Tk9Pb3Vc7Yh1",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "Zr4Nq8Wx2Lm6Tk9Pb3Vc7Yh1",
     );
     assert_one(
         "GET /export?format=csv&access_token=Gq7Lm2Xw9Rk4Tz8Vb3Nc6H1 HTTP/1.1",
-        "GENERIC_SECRET",
+        EntityKind::GenericSecret,
         "Gq7Lm2Xw9Rk4Tz8Vb3Nc6H1",
     );
     assert_none("GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}");
@@ -431,7 +452,14 @@ fn findings_do_not_overlap() {
         assert!(w[0].end <= w[1].start, "{f:?}");
     }
     let k: Vec<_> = f.iter().map(|f| f.kind).collect();
-    assert_eq!(k, vec!["JWT", "CONNECTION_STRING", "GOOGLE_API_KEY"]);
+    assert_eq!(
+        k,
+        vec![
+            EntityKind::Jwt,
+            EntityKind::ConnectionString,
+            EntityKind::GoogleApiKey
+        ]
+    );
 }
 
 #[test]
@@ -517,7 +545,7 @@ fn huge_inputs_run() {
     big.push_str("AKIAIOSFODNN7EXAMPLE");
     assert_eq!(
         kinds(&big),
-        vec![("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE".to_string())]
+        vec![(EntityKind::AwsAccessKey, "AKIAIOSFODNN7EXAMPLE".to_string())]
     );
     // huge single values / unterminated constructs
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

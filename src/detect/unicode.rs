@@ -33,14 +33,15 @@
 //!   only next to lower-case Latin letters (`gοogle`): on an upper-case name they are
 //!   scientific notation (`TNFα`, `NF-κB`, `Hα`).
 use super::Finding;
-
-pub const INVISIBLE_CHARACTER: &str = "INVISIBLE_CHARACTER";
-pub const BIDI_CONTROL: &str = "BIDI_CONTROL";
-pub const TAG_CHARACTER: &str = "TAG_CHARACTER";
-pub const HOMOGLYPH: &str = "HOMOGLYPH";
+use crate::detect::EntityKind;
 
 /// Every kind this module reports.
-pub const KINDS: [&str; 4] = [INVISIBLE_CHARACTER, BIDI_CONTROL, TAG_CHARACTER, HOMOGLYPH];
+pub const KINDS: [EntityKind; 4] = [
+    EntityKind::InvisibleCharacter,
+    EntityKind::BidiControl,
+    EntityKind::TagCharacter,
+    EntityKind::Homoglyph,
+];
 
 const ZWNJ: char = '\u{200C}';
 const ZWJ: char = '\u{200D}';
@@ -106,23 +107,24 @@ fn rules(text: &str) -> Vec<Finding> {
 
         let kind = match c {
             '\u{E0000}'..='\u{E007F}' => None, // handled as a run above
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some(BIDI_CONTROL),
-            '\u{200E}' | '\u{200F}' | '\u{061C}' => (!has_rtl).then_some(BIDI_CONTROL),
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some(EntityKind::BidiControl),
+            '\u{200E}' | '\u{200F}' | '\u{061C}' => (!has_rtl).then_some(EntityKind::BidiControl),
             ZWNJ => (!(prev.is_some_and(is_joining_script) && next.is_some_and(is_joining_script)))
-                .then_some(INVISIBLE_CHARACTER),
+                .then_some(EntityKind::InvisibleCharacter),
             ZWJ => {
                 let script_ok =
                     prev.is_some_and(is_joining_script) && next.is_some_and(is_joining_script);
                 let emoji_ok = prev_emoji_base.is_some_and(is_pictographic)
                     && prev != Some(ZWJ)
                     && next.is_some_and(is_pictographic);
-                (!(script_ok || emoji_ok)).then_some(INVISIBLE_CHARACTER)
+                (!(script_ok || emoji_ok)).then_some(EntityKind::InvisibleCharacter)
             }
-            '\u{FEFF}' => (i != 0).then_some(INVISIBLE_CHARACTER),
-            '\u{180E}' => (!prev.is_some_and(is_mongolian)).then_some(INVISIBLE_CHARACTER),
-            '\u{E0100}'..='\u{E01EF}' => {
-                (!prev_emoji_base.is_some_and(is_cjk_ideograph)).then_some(INVISIBLE_CHARACTER)
+            '\u{FEFF}' => (i != 0).then_some(EntityKind::InvisibleCharacter),
+            '\u{180E}' => {
+                (!prev.is_some_and(is_mongolian)).then_some(EntityKind::InvisibleCharacter)
             }
+            '\u{E0100}'..='\u{E01EF}' => (!prev_emoji_base.is_some_and(is_cjk_ideograph))
+                .then_some(EntityKind::InvisibleCharacter),
             '\u{00AD}'
             | '\u{200B}'
             | '\u{2060}'..='\u{2064}'
@@ -131,7 +133,7 @@ fn rules(text: &str) -> Vec<Finding> {
             | '\u{115F}'
             | '\u{1160}'
             | '\u{3164}'
-            | '\u{FFA0}' => Some(INVISIBLE_CHARACTER),
+            | '\u{FFA0}' => Some(EntityKind::InvisibleCharacter),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -177,7 +179,7 @@ impl TagRun {
         // Subdivision flags: 🏴 + 2..=7 tag letters/digits + CANCEL TAG (e.g. gbeng).
         let flag_sequence = self.after_flag && self.cancelled && (3..=8).contains(&self.len);
         if !flag_sequence {
-            out.push(Finding::new(TAG_CHARACTER, self.start, self.end));
+            out.push(Finding::new(EntityKind::TagCharacter, self.start, self.end));
         }
     }
 }
@@ -217,7 +219,7 @@ impl Word {
             // A lower-case Greek letter on an upper-case Latin name is scientific notation
             // ("TNFα", "NF-κB", "Hα"); next to lower-case Latin letters it is a spoof ("gοogle").
             if self.latin && (self.lookalike || (self.greek_lower && self.latin_lower)) {
-                out.push(Finding::new(HOMOGLYPH, start, self.end));
+                out.push(Finding::new(EntityKind::Homoglyph, start, self.end));
             }
         }
         *self = Word::default();
@@ -347,7 +349,7 @@ fn is_pictographic(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn kinds(text: &str) -> Vec<(&'static str, &str)> {
+    fn kinds(text: &str) -> Vec<(EntityKind, &str)> {
         detect_unicode(text)
             .into_iter()
             .map(|f| (f.kind, &text[f.start..f.end]))
@@ -366,18 +368,27 @@ mod tests {
     fn zero_width_space_word_joiner_soft_hyphen() {
         assert_eq!(
             kinds("pass\u{200B}word"),
-            vec![(INVISIBLE_CHARACTER, "\u{200B}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{200B}")]
         );
-        assert_eq!(kinds("a\u{2060}b"), vec![(INVISIBLE_CHARACTER, "\u{2060}")]);
+        assert_eq!(
+            kinds("a\u{2060}b"),
+            vec![(EntityKind::InvisibleCharacter, "\u{2060}")]
+        );
         assert_eq!(
             kinds("in\u{00AD}visible"),
-            vec![(INVISIBLE_CHARACTER, "\u{00AD}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{00AD}")]
         );
-        assert_eq!(kinds("x\u{2062}y"), vec![(INVISIBLE_CHARACTER, "\u{2062}")]);
-        assert_eq!(kinds("x\u{206B}y"), vec![(INVISIBLE_CHARACTER, "\u{206B}")]);
+        assert_eq!(
+            kinds("x\u{2062}y"),
+            vec![(EntityKind::InvisibleCharacter, "\u{2062}")]
+        );
+        assert_eq!(
+            kinds("x\u{206B}y"),
+            vec![(EntityKind::InvisibleCharacter, "\u{206B}")]
+        );
         assert_eq!(
             kinds("name\u{3164}"),
-            vec![(INVISIBLE_CHARACTER, "\u{3164}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{3164}")]
         );
     }
 
@@ -385,7 +396,10 @@ mod tests {
     fn consecutive_invisibles_merge() {
         let t = "a\u{200B}\u{200B}\u{2060}b";
         let f = detect_unicode(t);
-        assert_eq!(f, vec![Finding::new(INVISIBLE_CHARACTER, 1, 1 + 9)]);
+        assert_eq!(
+            f,
+            vec![Finding::new(EntityKind::InvisibleCharacter, 1, 1 + 9)]
+        );
         // Separated by a visible character: two findings.
         assert_eq!(detect_unicode("a\u{200B}b\u{200B}c").len(), 2);
     }
@@ -395,7 +409,7 @@ mod tests {
         assert!(detect_unicode("\u{FEFF}hello").is_empty());
         assert_eq!(
             kinds("hel\u{FEFF}lo"),
-            vec![(INVISIBLE_CHARACTER, "\u{FEFF}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{FEFF}")]
         );
     }
 
@@ -420,14 +434,20 @@ mod tests {
     fn zwj_outside_emoji_or_joining_scripts_is_flagged() {
         assert_eq!(
             kinds("ad\u{200D}min"),
-            vec![(INVISIBLE_CHARACTER, "\u{200D}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{200D}")]
         );
-        assert_eq!(kinds("👩\u{200D}"), vec![(INVISIBLE_CHARACTER, "\u{200D}")]);
-        assert_eq!(kinds("\u{200D}👩"), vec![(INVISIBLE_CHARACTER, "\u{200D}")]);
+        assert_eq!(
+            kinds("👩\u{200D}"),
+            vec![(EntityKind::InvisibleCharacter, "\u{200D}")]
+        );
+        assert_eq!(
+            kinds("\u{200D}👩"),
+            vec![(EntityKind::InvisibleCharacter, "\u{200D}")]
+        );
         // A doubled ZWJ between emoji: the second one joins nothing.
         assert_eq!(
             kinds("👩\u{200D}\u{200D}💻"),
-            vec![(INVISIBLE_CHARACTER, "\u{200D}\u{200D}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{200D}\u{200D}")]
         );
     }
 
@@ -452,23 +472,35 @@ mod tests {
     fn zwnj_in_latin_is_flagged() {
         assert_eq!(
             kinds("ig\u{200C}nore"),
-            vec![(INVISIBLE_CHARACTER, "\u{200C}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{200C}")]
         );
-        assert_eq!(kinds("\u{200C}"), vec![(INVISIBLE_CHARACTER, "\u{200C}")]);
+        assert_eq!(
+            kinds("\u{200C}"),
+            vec![(EntityKind::InvisibleCharacter, "\u{200C}")]
+        );
         // Between a Persian letter and a Latin one: not an orthographic use.
-        assert_eq!(kinds("ی\u{200C}a"), vec![(INVISIBLE_CHARACTER, "\u{200C}")]);
+        assert_eq!(
+            kinds("ی\u{200C}a"),
+            vec![(EntityKind::InvisibleCharacter, "\u{200C}")]
+        );
     }
 
     #[test]
     fn bidi_overrides_and_isolates_always_flagged() {
-        assert_eq!(kinds("abc\u{202E}fed"), vec![(BIDI_CONTROL, "\u{202E}")]);
+        assert_eq!(
+            kinds("abc\u{202E}fed"),
+            vec![(EntityKind::BidiControl, "\u{202E}")]
+        );
         assert_eq!(
             kinds("if admin \u{2067}\u{2066} then"),
-            vec![(BIDI_CONTROL, "\u{2067}\u{2066}")]
+            vec![(EntityKind::BidiControl, "\u{2067}\u{2066}")]
         );
         assert_eq!(
             kinds("שלום \u{202B}x\u{202C}"),
-            vec![(BIDI_CONTROL, "\u{202B}"), (BIDI_CONTROL, "\u{202C}")]
+            vec![
+                (EntityKind::BidiControl, "\u{202B}"),
+                (EntityKind::BidiControl, "\u{202C}")
+            ]
         );
         for c in [
             '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
@@ -485,11 +517,11 @@ mod tests {
         assert!(detect_unicode("١٢\u{061C}٣").is_empty());
         assert_eq!(
             kinds("plain\u{200F} text"),
-            vec![(BIDI_CONTROL, "\u{200F}")]
+            vec![(EntityKind::BidiControl, "\u{200F}")]
         );
         assert_eq!(
             kinds("plain\u{200E} text"),
-            vec![(BIDI_CONTROL, "\u{200E}")]
+            vec![(EntityKind::BidiControl, "\u{200E}")]
         );
     }
 
@@ -501,8 +533,14 @@ mod tests {
             .collect();
         let t = format!("hello{payload}world");
         let f = detect_unicode(&t);
-        assert_eq!(f, vec![Finding::new(TAG_CHARACTER, 5, 5 + payload.len())]);
-        assert_eq!(kinds("x\u{E0001}y"), vec![(TAG_CHARACTER, "\u{E0001}")]);
+        assert_eq!(
+            f,
+            vec![Finding::new(EntityKind::TagCharacter, 5, 5 + payload.len())]
+        );
+        assert_eq!(
+            kinds("x\u{E0001}y"),
+            vec![(EntityKind::TagCharacter, "\u{E0001}")]
+        );
     }
 
     #[test]
@@ -521,20 +559,29 @@ mod tests {
 
     #[test]
     fn homoglyph_words() {
-        assert_eq!(kinds("log in at pаypal now"), vec![(HOMOGLYPH, "pаypal")]);
-        assert_eq!(kinds("Micrоsoft support"), vec![(HOMOGLYPH, "Micrоsoft")]);
-        assert_eq!(kinds("аpple"), vec![(HOMOGLYPH, "аpple")]);
+        assert_eq!(
+            kinds("log in at pаypal now"),
+            vec![(EntityKind::Homoglyph, "pаypal")]
+        );
+        assert_eq!(
+            kinds("Micrоsoft support"),
+            vec![(EntityKind::Homoglyph, "Micrоsoft")]
+        );
+        assert_eq!(kinds("аpple"), vec![(EntityKind::Homoglyph, "аpple")]);
         // Greek omicron in a Latin word, Greek rho at its start, upper-case Greek Alpha.
-        assert_eq!(kinds("gοogle"), vec![(HOMOGLYPH, "gοogle")]);
-        assert_eq!(kinds("ρlease"), vec![(HOMOGLYPH, "ρlease")]);
-        assert_eq!(kinds("ΑCME"), vec![(HOMOGLYPH, "ΑCME")]);
+        assert_eq!(kinds("gοogle"), vec![(EntityKind::Homoglyph, "gοogle")]);
+        assert_eq!(kinds("ρlease"), vec![(EntityKind::Homoglyph, "ρlease")]);
+        assert_eq!(kinds("ΑCME"), vec![(EntityKind::Homoglyph, "ΑCME")]);
         // Two words: two findings; the clean word between them is not reported.
         assert_eq!(
             kinds("pаypal and bаnk"),
-            vec![(HOMOGLYPH, "pаypal"), (HOMOGLYPH, "bаnk")]
+            vec![
+                (EntityKind::Homoglyph, "pаypal"),
+                (EntityKind::Homoglyph, "bаnk")
+            ]
         );
         // Digits belong to the word.
-        assert_eq!(kinds("аdmin123"), vec![(HOMOGLYPH, "аdmin123")]);
+        assert_eq!(kinds("аdmin123"), vec![(EntityKind::Homoglyph, "аdmin123")]);
     }
 
     #[test]
@@ -559,7 +606,7 @@ mod tests {
     fn offsets_are_bytes_in_multibyte_text() {
         let t = "日本語\u{200B}テキスト";
         let f = detect_unicode(t);
-        assert_eq!(f, vec![Finding::new(INVISIBLE_CHARACTER, 9, 12)]);
+        assert_eq!(f, vec![Finding::new(EntityKind::InvisibleCharacter, 9, 12)]);
         assert_eq!(&t[f[0].start..f[0].end], "\u{200B}");
         let t = "ÿ café pаypal";
         let f = detect_unicode(t);
@@ -581,7 +628,7 @@ mod tests {
     fn variation_selectors_supplement() {
         assert_eq!(
             kinds("hi\u{E0100}\u{E0101}"),
-            vec![(INVISIBLE_CHARACTER, "\u{E0100}\u{E0101}")]
+            vec![(EntityKind::InvisibleCharacter, "\u{E0100}\u{E0101}")]
         );
         assert!(detect_unicode("葛\u{E0100}城市").is_empty());
         // VS16 on an emoji is ordinary.

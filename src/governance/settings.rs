@@ -25,8 +25,10 @@ impl StepSettings {
     }
 
     /// Does this step care about entity `kind`?
-    pub fn wants(&self, kind: &str) -> bool {
-        self.entities.as_ref().is_none_or(|e| e.contains(kind))
+    pub fn wants(&self, kind: crate::detect::EntityKind) -> bool {
+        self.entities
+            .as_ref()
+            .is_none_or(|e| e.contains(kind.as_str()))
     }
 }
 
@@ -299,7 +301,10 @@ mod tests {
         };
         let g = Governance::from_config(&cfg);
         assert_eq!(g.default_flags.pii, PiiAction::Off);
-        assert!(g.pii.wants("EMAIL") && !g.pii.wants("IBAN"));
+        assert!(
+            g.pii.wants(crate::detect::EntityKind::Email)
+                && !g.pii.wants(crate::detect::EntityKind::Iban)
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::Refusal;
 use crate::audit::chain::Linked;
 use crate::audit::event::{Detection, PolicyResult};
 use crate::detect::classify::Classification;
+use crate::detect::EntityKind;
 use crate::governance::flags::{FlagError, FlagSet, Flags, Mode};
 use crate::governance::Governance;
 use crate::limits::LimitError;
@@ -223,19 +224,20 @@ impl Ctx {
 
     /// Records every finding in `kinds` (one entry per finding) for `step`; returns the
     /// distinct kinds, sorted, for messages.
-    pub fn detected_all(&mut self, kinds: &[&'static str], step: &str) -> Vec<&'static str> {
+    pub fn detected_all(&mut self, kinds: &[EntityKind], step: &str) -> Vec<EntityKind> {
         let mut distinct = kinds.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
         for k in &distinct {
             let n = kinds.iter().filter(|x| *x == k).count() as u32;
-            self.detected(k, n, step);
+            self.detected(*k, n, step);
         }
         distinct
     }
 
     /// Adds `n` findings of `kind` by `step` to the audit record (aggregated, never values).
-    pub fn detected(&mut self, kind: &str, count: u32, step: &str) {
+    pub fn detected(&mut self, kind: EntityKind, count: u32, step: &str) {
+        let kind = kind.as_str();
         if count == 0 {
             return;
         }

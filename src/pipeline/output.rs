@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::detect::mask::{mask_label, replace, REDACTED};
+use crate::detect::EntityKind;
 use crate::detect::{pii, secrets, Finding};
 use crate::pipeline::Flow;
 use crate::providers::{SseEvent, WireFormat};
@@ -64,9 +65,9 @@ impl Scanner {
     }
 
     /// Scans and rewrites one complete text; returns the kinds found.
-    pub fn scan_text(&self, text: &mut String) -> Vec<&'static str> {
+    pub fn scan_text(&self, text: &mut String) -> Vec<EntityKind> {
         let found = self.findings(text);
-        let kinds: Vec<&'static str> = found.iter().map(|f| f.kind).collect();
+        let kinds: Vec<EntityKind> = found.iter().map(|f| f.kind).collect();
         if self.action == OutputAction::Redact && !found.is_empty() {
             *text = replace(text, found, |f, _| placeholder(f.kind));
         }
@@ -83,8 +84,8 @@ impl Scanner {
     }
 }
 
-fn placeholder(kind: &str) -> String {
-    if crate::detect::SECRET_KINDS.contains(&kind) {
+fn placeholder(kind: EntityKind) -> String {
+    if kind.family() == crate::detect::Family::Secret {
         REDACTED.to_string()
     } else {
         mask_label(kind)
@@ -160,10 +161,6 @@ impl Channel {
     }
 }
 
-/// An event that is not JSON (other than OpenAI's `[DONE]`) cannot be scanned: it is not
-/// forwarded, and recorded under this kind.
-pub const UNSCANNED_EVENT: &str = "UNSCANNED_EVENT";
-
 /// Scans one stream. Feed it every event in order.
 pub struct StreamScanner {
     format: WireFormat,
@@ -174,7 +171,7 @@ pub struct StreamScanner {
     /// The last OpenAI chunk seen, as a template for synthetic chunks.
     template: Option<Value>,
     /// Every kind found so far (for the audit).
-    pub kinds: Vec<&'static str>,
+    pub kinds: Vec<EntityKind>,
 }
 
 impl StreamScanner {
@@ -205,11 +202,11 @@ impl StreamScanner {
             self.kinds.extend(released.iter().map(|f| f.kind));
             match self.scanner.action {
                 OutputAction::Block => {
-                    let mut kinds: Vec<&str> = released.iter().map(|f| f.kind).collect();
+                    let mut kinds: Vec<EntityKind> = released.iter().map(|f| f.kind).collect();
                     kinds.dedup();
                     return Err(format!(
                         "sensitive data in the answer: {}",
-                        kinds.join(", ")
+                        crate::detect::joined(&kinds)
                     ));
                 }
                 OutputAction::Redact => out = replace(&out, released, |f, _| placeholder(f.kind)),
@@ -308,7 +305,7 @@ impl StreamScanner {
             if ev.data.trim() == "[DONE]" {
                 return Ok(vec![ev]);
             }
-            self.kinds.push(UNSCANNED_EVENT);
+            self.kinds.push(EntityKind::UnscannedEvent);
             return Ok(Vec::new());
         };
         let mut template = chunk.clone();
@@ -383,7 +380,7 @@ impl StreamScanner {
 
     fn anthropic(&mut self, ev: SseEvent) -> Result<Vec<SseEvent>, String> {
         let Ok(mut data) = serde_json::from_str::<Value>(&ev.data) else {
-            self.kinds.push(UNSCANNED_EVENT);
+            self.kinds.push(EntityKind::UnscannedEvent);
             return Ok(Vec::new());
         };
         let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
@@ -418,7 +415,7 @@ impl StreamScanner {
                 if let Some(found) = failed {
                     return Err(format!(
                         "sensitive data in the answer: {}",
-                        found.join(", ")
+                        crate::detect::joined(&found)
                     ));
                 }
                 Ok(vec![SseEvent {

@@ -1,6 +1,7 @@
 //! Unit tests of `output.rs`.
 
 use super::*;
+use crate::detect::EntityKind;
 
 fn scanner(action: OutputAction) -> Scanner {
     Scanner {
@@ -79,7 +80,7 @@ fn an_email_split_across_chunks_never_leaves_in_clear() {
             e.data
         );
     }
-    assert!(s.kinds.contains(&"EMAIL"));
+    assert!(s.kinds.contains(&EntityKind::Email));
 }
 
 #[test]
@@ -133,7 +134,7 @@ fn block_stops_the_stream() {
         &mut s,
         vec![openai_chunk("mail bob@example.com "), openai_finish()],
     );
-    assert!(stop.unwrap().contains("EMAIL"));
+    assert!(stop.unwrap().contains(EntityKind::Email.as_str()));
 }
 
 #[test]
@@ -244,7 +245,7 @@ fn every_stream_part_is_scanned_or_dropped() {
         "{text}"
     );
     assert!(text.contains("[DONE]"));
-    assert!(s.kinds.contains(&UNSCANNED_EVENT));
+    assert!(s.kinds.contains(&EntityKind::UnscannedEvent));
 
     let mut s = StreamScanner::new(
         WireFormat::Anthropic,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::detect::classify::classify;
+use crate::detect::classify::classify_name;
 use crate::pipeline::{Ctx, Step};
 
 pub struct ClassifyData;
@@ -14,6 +14,11 @@ impl Step for ClassifyData {
     }
 
     async fn run(&self, ctx: &mut Ctx) {
-        ctx.classification = classify(ctx.detections.iter().map(|d| d.kind.as_str()));
+        ctx.classification = ctx
+            .detections
+            .iter()
+            .map(|d| classify_name(&d.kind))
+            .max()
+            .unwrap_or(crate::detect::classify::Classification::Public);
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::config::governance::StepAction;
 use crate::detect::injection;
+use crate::detect::EntityKind;
 use crate::governance::flags::Mode;
 use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
@@ -28,7 +29,7 @@ impl Step for DetectInjection {
             return;
         };
         let mut score: f32 = 0.0;
-        let mut signals: Vec<&'static str> = Vec::new();
+        let mut signals: Vec<EntityKind> = Vec::new();
         // Every text is scanned, system messages included: the gateway cannot tell an
         // operator's system prompt from one an agent forged.
         request_texts_mut(&mut body, ctx.format, &mut |text| {
@@ -41,18 +42,18 @@ impl Step for DetectInjection {
         if score < settings.threshold {
             return;
         }
-        ctx.detected("PROMPT_INJECTION", 1, NAME);
+        ctx.detected(EntityKind::PromptInjection, 1, NAME);
         signals.sort_unstable();
         signals.dedup();
         for s in &signals {
-            ctx.detected(s, 1, NAME);
+            ctx.detected(*s, 1, NAME);
         }
         if settings.action == StepAction::Block || ctx.flags.mode == Mode::Lockdown {
             ctx.block(
                 NAME,
                 format!(
                     "prompt injection (score {score:.2}): {}",
-                    signals.join(", ")
+                    crate::detect::joined(&signals)
                 ),
             );
         }

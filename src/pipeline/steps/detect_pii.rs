@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::detect::mask::{mask_label, replace};
+use crate::detect::EntityKind;
 use crate::detect::{pii, Finding};
 use crate::governance::flags::{EmailPolicy, Mode, PiiAction};
 use crate::pipeline::content::request_texts_mut;
@@ -31,7 +32,7 @@ impl Step for DetectPii {
         let gov = ctx.gov.clone();
         let restore = gov.pii_restore;
         let mask = action == PiiAction::Mask && ctx.flags.mode != Mode::Lockdown;
-        let mut kinds: Vec<&'static str> = Vec::new();
+        let mut kinds: Vec<EntityKind> = Vec::new();
         let mut email_violations: Vec<String> = Vec::new();
         let mut masked = std::mem::take(&mut ctx.masked);
         request_texts_mut(&mut body, ctx.format, &mut |text| {
@@ -41,7 +42,7 @@ impl Step for DetectPii {
                 .collect();
             for f in &found {
                 kinds.push(f.kind);
-                if f.kind == "EMAIL" {
+                if f.kind == EntityKind::Email {
                     if let Some(v) = email_violation(&email, &text[f.start..f.end]) {
                         email_violations.push(v);
                     }
@@ -80,7 +81,10 @@ impl Step for DetectPii {
             return;
         }
         if action == PiiAction::Block || ctx.flags.mode == Mode::Lockdown {
-            ctx.block(NAME, format!("PII detected: {}", distinct.join(", ")));
+            ctx.block(
+                NAME,
+                format!("PII detected: {}", crate::detect::joined(&distinct)),
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::detect::mask::{replace, REDACTED};
-use crate::detect::secrets;
+use crate::detect::{secrets, EntityKind};
 use crate::governance::flags::{Mode, SecretsAction};
 use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
@@ -26,7 +26,7 @@ impl Step for DetectSecrets {
         let action = ctx.flags.secrets;
         let lockdown = ctx.flags.mode == Mode::Lockdown;
         let gov = ctx.gov.clone();
-        let mut kinds: Vec<&'static str> = Vec::new();
+        let mut kinds: Vec<EntityKind> = Vec::new();
         request_texts_mut(&mut body, ctx.format, &mut |text| {
             let found: Vec<_> = secrets::detect_secrets(text)
                 .into_iter()
@@ -40,7 +40,10 @@ impl Step for DetectSecrets {
         ctx.body = Some(body);
         let distinct = ctx.detected_all(&kinds, NAME);
         if !distinct.is_empty() && (action == SecretsAction::Block || lockdown) {
-            ctx.block(NAME, format!("secrets detected: {}", distinct.join(", ")));
+            ctx.block(
+                NAME,
+                format!("secrets detected: {}", crate::detect::joined(&distinct)),
+            );
         }
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use crate::config::governance::StepAction;
 use crate::detect::mask::replace;
 use crate::detect::unicode;
+use crate::detect::EntityKind;
 use crate::governance::flags::Mode;
 use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
@@ -28,14 +29,14 @@ impl Step for DetectUnicode {
         let Some(mut body) = ctx.body.take() else {
             return;
         };
-        let mut kinds: Vec<&'static str> = Vec::new();
+        let mut kinds: Vec<EntityKind> = Vec::new();
         request_texts_mut(&mut body, ctx.format, &mut |text| {
             let found = unicode::detect_unicode(text);
             kinds.extend(found.iter().map(|f| f.kind));
             // Homoglyph words are letters, not smuggled characters: stripping keeps them.
             let strip: Vec<_> = found
                 .into_iter()
-                .filter(|f| f.kind != "HOMOGLYPH")
+                .filter(|f| f.kind != EntityKind::Homoglyph)
                 .collect();
             if action == StepAction::Strip && !strip.is_empty() {
                 *text = replace(text, strip, |_, _| String::new());
@@ -45,7 +46,10 @@ impl Step for DetectUnicode {
         let distinct = ctx.detected_all(&kinds, NAME);
         if !distinct.is_empty() && (action == StepAction::Block || ctx.flags.mode == Mode::Lockdown)
         {
-            ctx.block(NAME, format!("suspicious unicode: {}", distinct.join(", ")));
+            ctx.block(
+                NAME,
+                format!("suspicious unicode: {}", crate::detect::joined(&distinct)),
+            );
         }
     }
 }

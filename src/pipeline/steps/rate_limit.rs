@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::detect::EntityKind;
 use crate::limits::{request_key, token_key, Limiter, RateCheck, RateDecision};
 use crate::pipeline::{Ctx, Refusal, Step};
 
@@ -72,7 +73,7 @@ impl Step for RateLimit {
                     "rate limit reached: {limit} {what} per {} s for this {scope}",
                     l.window_secs
                 );
-                ctx.detected("RATE_LIMIT", 1, "rate_limit");
+                ctx.detected(EntityKind::RateLimit, 1, "rate_limit");
                 ctx.reject(Refusal::RateLimited {
                     message,
                     retry_after_secs,

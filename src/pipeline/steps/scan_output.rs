@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use crate::config::governance::StepAction;
+use crate::detect::EntityKind;
 use crate::governance::flags::{Mode, PiiAction};
 use crate::pipeline::content::{answer_texts_mut, called_tools};
 use crate::pipeline::output::{OutputAction, Scanner, StreamScanner};
@@ -63,13 +64,13 @@ impl Step for ScanOutput {
                     .iter()
                     .filter_map(|t| tool_denied(&gov, &tools_flag, t))
                     .collect();
-                let mut kinds: Vec<&'static str> = Vec::new();
+                let mut kinds: Vec<EntityKind> = Vec::new();
                 if let Some(s) = &scanner {
                     answer_texts_mut(body, ctx.format, &mut |t| kinds.extend(s.scan_text(t)));
                 }
                 let distinct = ctx.detected_all(&kinds, NAME);
                 if !denied.is_empty() {
-                    ctx.detected("TOOL_DENIED", denied.len() as u32, NAME);
+                    ctx.detected(EntityKind::ToolDenied, denied.len() as u32, NAME);
                     ctx.block("tool_permissions", denied.join("; "));
                 } else if !distinct.is_empty()
                     && scanner
@@ -78,7 +79,10 @@ impl Step for ScanOutput {
                 {
                     ctx.block(
                         NAME,
-                        format!("sensitive data in the answer: {}", distinct.join(", ")),
+                        format!(
+                            "sensitive data in the answer: {}",
+                            crate::detect::joined(&distinct)
+                        ),
                     );
                 }
                 // Only a block that refused drops the answer: in observe / warn mode it is a

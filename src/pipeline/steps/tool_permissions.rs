@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::detect::EntityKind;
 use crate::pipeline::content::declared_tools;
 use crate::pipeline::tools::tool_denied;
 use crate::pipeline::{Ctx, Step};
@@ -26,7 +27,11 @@ impl Step for ToolPermissions {
             .filter_map(|t| tool_denied(&ctx.gov, &ctx.flags.tools, t))
             .collect();
         if !reasons.is_empty() {
-            ctx.detected("TOOL_DENIED", reasons.len() as u32, "tool_permissions");
+            ctx.detected(
+                EntityKind::ToolDenied,
+                reasons.len() as u32,
+                "tool_permissions",
+            );
             ctx.block("tool_permissions", reasons.join("; "));
         }
     }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::config::governance::UnscannedParts;
+use crate::detect::EntityKind;
 use crate::pipeline::{Ctx, Refusal, Step};
 use crate::providers::RouteError;
 
@@ -93,12 +94,12 @@ fn check_schema(ctx: &mut Ctx) -> Result<(), Refusal> {
             });
         }
         ctx.detected(
-            "UNSCANNED_PART",
+            EntityKind::UnscannedPart,
             checked.unscanned.len() as u32,
             "validate_input",
         );
     }
-    ctx.detected("OPAQUE_PART", checked.opaque, "validate_input");
+    ctx.detected(EntityKind::OpaquePart, checked.opaque, "validate_input");
     Ok(())
 }
 
