@@ -1132,6 +1132,63 @@ async fn tool_inputs_in_answers_are_scanned() {
     assert!(!resp.to_string().contains("carol@example.org"), "{resp}");
 }
 
+/// Answers are read by their typed model too: a block of a type the gateway does not know is
+/// unscanned (refused by default, passed and audited when the operator allows it), and an answer
+/// that does not fit its format's schema is a 502, not a guess — its text never reaches the
+/// client unscanned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_the_gateway_cannot_read_are_not_passed_on() {
+    let upstream = Upstream::start(&[]);
+    let secret = "carol@example.org";
+    for (config, want) in [("", 403), ("[pipeline]\nunscanned_parts = \"pass\"\n", 200)] {
+        let gw = gateway(Db::Sqlite, &upstream, config).await;
+        let (key, _) = gw.agent("reader").await;
+        let body = request(
+            "/v1/messages",
+            &format!("fake:shape=unknown_block hello {secret}"),
+            false,
+        );
+        let (status, _, resp) = gw.chat_with_path("/v1/messages", &key, &body, &[]).await;
+        assert_eq!(status, want, "{config:?}: {resp}");
+        let events = gw.audit_all().await;
+        let call = events
+            .iter()
+            .rev()
+            .find(|e| e["event_type"] == "llm_call" || e["event_type"] == "llm_call_blocked")
+            .expect("the call is audited");
+        let detections = call["detections"].to_string();
+        assert!(detections.contains("UNSCANNED_PART"), "{call}");
+        if want == 200 {
+            assert!(resp.to_string().contains("future_block"), "{resp}");
+        } else {
+            assert_eq!(resp["error"]["blocked_by"], "scan_output", "{resp}");
+            assert!(
+                !resp.to_string().contains("echo"),
+                "the block's text leaked: {resp}"
+            );
+        }
+    }
+    let gw = gateway(Db::Sqlite, &upstream, "").await;
+    let (key, _) = gw.agent("offschema").await;
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let body = request(path, &format!("fake:shape=offschema hello {secret}"), false);
+        let (status, _, resp) = gw.chat_with_path(path, &key, &body, &[]).await;
+        assert_eq!(status, 502, "{path}: {resp}");
+        assert_eq!(
+            resp["error"]["code"], "upstream_malformed",
+            "{path}: {resp}"
+        );
+        assert!(
+            !resp.to_string().contains("echo"),
+            "{path}: the answer's text leaked: {resp}"
+        );
+        let events = gw.audit_all().await;
+        let last = events.last().unwrap();
+        assert_eq!(last["event_type"], "llm_call_failed", "{last}");
+        assert_eq!(last["status"], 502, "{last}");
+    }
+}
+
 /// A barrage of hostile requests — malformed bodies, wrong types, unknown roles and parts,
 /// loosening flags, smuggled characters, oversized fields — gets clear 4xx refusals or governed
 /// 2xx answers, never a 5xx, on both wire formats.

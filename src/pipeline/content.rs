@@ -1,83 +1,58 @@
-//! Where the text is in a request or an answer, for both wire formats: detection steps scan
-//! these strings and rewrite them in place (masking), without knowing the JSON shapes.
+//! Where the texts a model reads are in a request or an answer, for both wire formats.
+//!
+//! The typed model of `pipeline/wire` decides: each wire type lists the places of its texts as
+//! JSON pointers ([`Texts`]), computed once when the body is checked. Detection steps then read
+//! and rewrite (mask, redact) the strings at those places in the body itself, so every field
+//! the gateway does not model is forwarded untouched. Free-form JSON the APIs define as such —
+//! tool inputs, parameter schemas, search results — is read whole: every string in it.
 
 use serde_json::Value;
 
+use crate::pipeline::wire::{self, answer, anthropic, SchemaError};
 use crate::providers::WireFormat;
 
-/// Calls `f` on every text a request carries that a model reads: message contents (strings and
-/// the text of every part type `pipeline/wire` declares), the Anthropic `system` prompt, tool
-/// results, tool-call arguments and inputs echoed back, documents and search results, thinking,
-/// refusals, and tool definitions (descriptions and schemas — a poisoned tool description is an
-/// injection too).
-pub fn request_texts_mut(body: &mut Value, format: WireFormat, f: &mut dyn FnMut(&mut String)) {
-    if format == WireFormat::Anthropic {
-        if let Some(system) = body.get_mut("system") {
-            texts_in_content(system, f);
-        }
+/// One place of text in a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextAt {
+    /// A JSON pointer to a string.
+    Text(String),
+    /// A JSON pointer to a value whose every string is read (keys are names, not read).
+    Strings(String),
+}
+
+/// The places of text in one body, in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Texts(pub Vec<TextAt>);
+
+impl Texts {
+    pub fn text(&mut self, pointer: String) {
+        self.0.push(TextAt::Text(pointer));
     }
-    if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
-        for m in messages {
-            if let Some(content) = m.get_mut("content") {
-                texts_in_content(content, f);
-            }
-            if let Some(Value::String(s)) = m.get_mut("refusal") {
-                f(s);
-            }
-            // OpenAI: assistant tool calls (and legacy function calls) carried in the history.
-            if let Some(calls) = m.get_mut("tool_calls").and_then(Value::as_array_mut) {
-                for c in calls {
-                    if let Some(Value::String(args)) = c.pointer_mut("/function/arguments") {
-                        f(args);
+
+    pub fn strings(&mut self, pointer: String) {
+        self.0.push(TextAt::Strings(pointer));
+    }
+
+    /// Calls `f` on every text of `body` at these places.
+    pub fn for_each_mut(&self, body: &mut Value, f: &mut dyn FnMut(&mut String)) {
+        for at in &self.0 {
+            match at {
+                TextAt::Text(p) => {
+                    if let Some(Value::String(s)) = body.pointer_mut(p) {
+                        f(s);
+                    }
+                }
+                TextAt::Strings(p) => {
+                    if let Some(v) = body.pointer_mut(p) {
+                        strings_mut(v, f);
                     }
                 }
             }
-            if let Some(Value::String(args)) = m.pointer_mut("/function_call/arguments") {
-                f(args);
-            }
-        }
-    }
-    tool_definitions_mut(body, format, f);
-}
-
-/// Descriptions and parameter schemas of declared tools (`tools`, legacy `functions`).
-fn tool_definitions_mut(body: &mut Value, format: WireFormat, f: &mut dyn FnMut(&mut String)) {
-    let (desc, schema) = match format {
-        WireFormat::OpenAi => ("/function/description", "/function/parameters"),
-        WireFormat::Anthropic => ("/description", "/input_schema"),
-    };
-    for t in body
-        .get_mut("tools")
-        .and_then(Value::as_array_mut)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(Value::String(s)) = t.pointer_mut(desc) {
-            f(s);
-        }
-        if let Some(v) = t.pointer_mut(schema) {
-            strings_mut(v, f);
-        }
-        if let Some(v) = t.get_mut("custom") {
-            strings_mut(v, f);
-        }
-    }
-    for fun in body
-        .get_mut("functions")
-        .and_then(Value::as_array_mut)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(Value::String(s)) = fun.get_mut("description") {
-            f(s);
-        }
-        if let Some(v) = fun.get_mut("parameters") {
-            strings_mut(v, f);
         }
     }
 }
 
-/// Every string inside a JSON value (tool inputs and schemas: keys are names, values are read).
+/// Every string inside a JSON value.
 fn strings_mut(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
     match v {
         Value::String(s) => f(s),
@@ -87,194 +62,52 @@ fn strings_mut(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
     }
 }
 
-/// A `content` value: a string, or an array of parts/blocks, each read by its type.
-fn texts_in_content(content: &mut Value, f: &mut dyn FnMut(&mut String)) {
-    match content {
-        Value::String(s) => f(s),
-        Value::Array(parts) => parts.iter_mut().for_each(|p| texts_in_part(p, f)),
-        _ => {}
-    }
+/// The texts of a request (what `validate_input` records after the schema check).
+pub fn request_texts(body: &Value, format: WireFormat) -> Result<Texts, SchemaError> {
+    Ok(wire::check(body, format)?.texts)
 }
 
-/// The texts of one answer block (an Anthropic `content_block_start` carries a whole block).
-pub fn answer_block_texts_mut(block: &mut Value, f: &mut dyn FnMut(&mut String)) {
-    texts_in_part(block, f);
+/// Calls `f` on every text of a request: message contents and the text of every part type,
+/// the Anthropic `system` prompt, tool results, tool-call arguments and inputs echoed back,
+/// documents and search results, thinking, refusals, and tool definitions (descriptions and
+/// schemas — a poisoned tool description is an injection too).
+pub fn request_texts_mut(
+    body: &mut Value,
+    format: WireFormat,
+    f: &mut dyn FnMut(&mut String),
+) -> Result<(), SchemaError> {
+    request_texts(body, format)?.for_each_mut(body, f);
+    Ok(())
 }
 
-/// The texts of one part or block (the types of `pipeline/wire`; images, files and audio carry
-/// none that can be read — the schema check refuses or audits those).
-fn texts_in_part(p: &mut Value, f: &mut dyn FnMut(&mut String)) {
-    let kind = p
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let field = |p: &mut Value, name: &str, f: &mut dyn FnMut(&mut String)| {
-        if let Some(Value::String(s)) = p.get_mut(name) {
-            f(s);
-        }
-    };
-    match kind.as_str() {
-        "text" => field(p, "text", f),
-        "refusal" => field(p, "refusal", f),
-        "thinking" => field(p, "thinking", f),
-        "tool_result" => {
-            if let Some(c) = p.get_mut("content") {
-                texts_in_content(c, f);
-            }
-        }
-        "tool_use" | "server_tool_use" => {
-            if let Some(v) = p.get_mut("input") {
-                strings_mut(v, f);
-            }
-        }
-        "web_search_tool_result" => {
-            if let Some(v) = p.get_mut("content") {
-                strings_mut(v, f);
-            }
-        }
-        "document" => {
-            field(p, "title", f);
-            field(p, "context", f);
-            if let Some(source) = p.get_mut("source") {
-                match source.get("type").and_then(Value::as_str) {
-                    Some("text") => field(source, "data", f),
-                    Some("content") => {
-                        if let Some(c) = source.get_mut("content") {
-                            texts_in_content(c, f);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        "search_result" => {
-            field(p, "title", f);
-            field(p, "source", f);
-            if let Some(c) = p.get_mut("content") {
-                texts_in_content(c, f);
-            }
-        }
-        _ => {}
-    }
+/// What a complete answer carries, by its typed model.
+pub fn answer_content(body: &Value, format: WireFormat) -> Result<answer::Content, SchemaError> {
+    answer::read(body, format)
 }
 
 /// Calls `f` on every text of a complete answer: OpenAI `choices[].message` content, refusal,
 /// reasoning and tool/function call arguments; Anthropic `content[]` blocks (text, thinking,
-/// tool inputs).
-pub fn answer_texts_mut(body: &mut Value, format: WireFormat, f: &mut dyn FnMut(&mut String)) {
-    match format {
-        WireFormat::OpenAi => {
-            let Some(choices) = body.get_mut("choices").and_then(Value::as_array_mut) else {
-                return;
-            };
-            for c in choices {
-                let Some(m) = c.get_mut("message") else {
-                    continue;
-                };
-                for name in ["content", "refusal", "reasoning_content"] {
-                    if let Some(Value::String(s)) = m.get_mut(name) {
-                        f(s);
-                    }
-                }
-                if let Some(calls) = m.get_mut("tool_calls").and_then(Value::as_array_mut) {
-                    for call in calls {
-                        if let Some(Value::String(args)) = call.pointer_mut("/function/arguments") {
-                            f(args);
-                        }
-                    }
-                }
-                if let Some(Value::String(args)) = m.pointer_mut("/function_call/arguments") {
-                    f(args);
-                }
-            }
-        }
-        WireFormat::Anthropic => {
-            if let Some(content) = body.get_mut("content") {
-                texts_in_content(content, f);
-            }
-        }
-    }
+/// tool inputs, search results).
+pub fn answer_texts_mut(
+    body: &mut Value,
+    format: WireFormat,
+    f: &mut dyn FnMut(&mut String),
+) -> Result<(), SchemaError> {
+    answer::read(body, format)?.texts.for_each_mut(body, f);
+    Ok(())
 }
 
-/// Tool names a request declares (`tools[].function.name` / `tools[].name`, legacy
-/// `functions[].name`).
-pub fn declared_tools(body: &Value, format: WireFormat) -> Vec<String> {
-    let empty = Vec::new();
-    let tools = body
-        .get("tools")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
-    let ptr = match format {
-        WireFormat::OpenAi => "/function/name",
-        WireFormat::Anthropic => "/name",
-    };
-    let mut out: Vec<String> = tools
-        .iter()
-        .filter_map(|t| t.pointer(ptr).and_then(Value::as_str).map(str::to_string))
-        .collect();
-    out.extend(legacy_functions(body));
-    out
-}
-
-/// OpenAI's legacy `functions[].name` (declared tools all the same).
-fn legacy_functions(body: &Value) -> Vec<String> {
-    body.get("functions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect()
-}
-
-/// Tool names a complete answer calls.
-pub fn called_tools(body: &Value, format: WireFormat) -> Vec<String> {
-    let mut out = Vec::new();
-    match format {
-        WireFormat::OpenAi => {
-            for c in body
-                .get("choices")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                for call in c
-                    .pointer("/message/tool_calls")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(n) = call.pointer("/function/name").and_then(Value::as_str) {
-                        out.push(n.to_string());
-                    }
-                }
-                if let Some(n) = c
-                    .pointer("/message/function_call/name")
-                    .and_then(Value::as_str)
-                {
-                    out.push(n.to_string());
-                }
-            }
-        }
-        WireFormat::Anthropic => {
-            for b in body
-                .get("content")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if matches!(
-                    b.get("type").and_then(Value::as_str),
-                    Some("tool_use" | "server_tool_use")
-                ) {
-                    if let Some(n) = b.get("name").and_then(Value::as_str) {
-                        out.push(n.to_string());
-                    }
-                }
-            }
-        }
-    }
-    out
+/// The texts of one Anthropic answer block (a stream's `content_block_start` carries a whole
+/// block). A block that does not parse has no text the gateway can find: `Err`.
+pub fn answer_block_texts_mut(
+    block: &mut Value,
+    f: &mut dyn FnMut(&mut String),
+) -> Result<(), SchemaError> {
+    let parsed: anthropic::Block = wire::parse(block)?;
+    let mut texts = Texts::default();
+    anthropic::block_texts(&parsed, "", &mut texts);
+    texts.for_each_mut(block, f);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -282,19 +115,27 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn declared_tools(body: &Value, format: WireFormat) -> Vec<String> {
+        wire::check(body, format).unwrap().tools
+    }
+
+    fn called_tools(body: &Value, format: WireFormat) -> Vec<String> {
+        answer_content(body, format).unwrap().called_tools
+    }
+
     fn collect_request(mut body: Value, format: WireFormat) -> Vec<String> {
         let mut out = Vec::new();
-        request_texts_mut(&mut body, format, &mut |s| out.push(s.clone()));
+        request_texts_mut(&mut body, format, &mut |s| out.push(s.clone())).unwrap();
         out
     }
 
     #[test]
     fn openai_request_texts() {
-        let body = json!({"messages": [
+        let body = json!({"model": "m", "messages": [
             {"role": "system", "content": "sys"},
             {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url", "image_url": {"url": "x"}}]},
             {"role": "assistant", "content": null, "tool_calls": [{"function": {"name": "f", "arguments": "{\"q\":1}"}}]},
-            {"role": "tool", "content": "result"}
+            {"role": "tool", "tool_call_id": "c", "content": "result"}
         ]});
         assert_eq!(
             collect_request(body, WireFormat::OpenAi),
@@ -304,7 +145,7 @@ mod tests {
 
     #[test]
     fn anthropic_request_texts() {
-        let body = json!({"system": [{"type": "text", "text": "sys"}], "messages": [
+        let body = json!({"model": "m", "max_tokens": 5, "system": [{"type": "text", "text": "sys"}], "messages": [
             {"role": "user", "content": "hi"},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": [{"type": "text", "text": "r"}]}]}
         ]});
@@ -360,7 +201,7 @@ mod tests {
                 "{body}"
             );
             let mut body = body;
-            request_texts_mut(&mut body, format, &mut |s| *s = s.replace("MARK", "seen"));
+            request_texts_mut(&mut body, format, &mut |s| *s = s.replace("MARK", "seen")).unwrap();
             let left = body.to_string();
             assert!(!left.contains("MARK"), "{format:?}: unread text in {left}");
         }
@@ -378,37 +219,86 @@ mod tests {
             (&mut o, WireFormat::OpenAi),
             (&mut a, WireFormat::Anthropic),
         ] {
-            answer_texts_mut(body, format, &mut |s| *s = s.replace("MARK", "seen"));
+            answer_texts_mut(body, format, &mut |s| *s = s.replace("MARK", "seen")).unwrap();
             assert!(!body.to_string().contains("MARK"), "{body}");
         }
         assert_eq!(called_tools(&o, WireFormat::OpenAi), vec!["g", "f"]);
-        let legacy = json!({"functions": [{"name": "shell"}]});
+        let legacy = json!({"model": "m", "messages": [{"role": "user", "content": "x"}],
+            "functions": [{"name": "shell"}]});
         assert_eq!(declared_tools(&legacy, WireFormat::OpenAi), vec!["shell"]);
     }
 
     #[test]
     fn rewriting_changes_the_body() {
-        let mut body = json!({"messages": [{"role": "user", "content": "mail a@b.co"}]});
+        let mut body = json!({"model": "m", "messages": [{"role": "user", "content": "mail a@b.co",
+            "x_vendor": {"note": "a@b.co"}}], "metadata": {"k": "v"}});
         request_texts_mut(&mut body, WireFormat::OpenAi, &mut |s| {
             *s = s.replace("a@b.co", "[MASKED_EMAIL]")
-        });
+        })
+        .unwrap();
         assert_eq!(body["messages"][0]["content"], "mail [MASKED_EMAIL]");
+        // Fields the typed model does not declare are forwarded as they came.
+        assert_eq!(body["metadata"], json!({"k": "v"}));
+        assert_eq!(body["messages"][0]["x_vendor"], json!({"note": "a@b.co"}));
     }
 
     #[test]
     fn answers_and_tools() {
         let mut o = json!({"choices": [{"message": {"content": "x", "tool_calls": [{"function": {"name": "shell", "arguments": "{}"}}]}}]});
         let mut seen = Vec::new();
-        answer_texts_mut(&mut o, WireFormat::OpenAi, &mut |s| seen.push(s.clone()));
+        answer_texts_mut(&mut o, WireFormat::OpenAi, &mut |s| seen.push(s.clone())).unwrap();
         assert_eq!(seen, vec!["x", "{}"]);
         assert_eq!(called_tools(&o, WireFormat::OpenAi), vec!["shell"]);
-        let a = json!({"content": [{"type": "text", "text": "t"}, {"type": "tool_use", "name": "search", "input": {}}]});
+        let a = json!({"content": [{"type": "text", "text": "t"}, {"type": "tool_use", "id": "t", "name": "search", "input": {}}]});
         assert_eq!(called_tools(&a, WireFormat::Anthropic), vec!["search"]);
-        let req = json!({"tools": [{"type": "function", "function": {"name": "f1"}}]});
+        let req = json!({"model": "m", "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"type": "function", "function": {"name": "f1"}}]});
         assert_eq!(declared_tools(&req, WireFormat::OpenAi), vec!["f1"]);
-        assert_eq!(
-            declared_tools(&json!({"tools": [{"name": "g"}]}), WireFormat::Anthropic),
-            vec!["g"]
-        );
+        let req = json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"name": "g"}]});
+        assert_eq!(declared_tools(&req, WireFormat::Anthropic), vec!["g"]);
+    }
+
+    #[test]
+    fn answers_that_do_not_fit_the_schema_are_errors_not_guesses() {
+        for (body, format, field) in [
+            (
+                json!({"choices": [{"message": {"content": 5}}]}),
+                WireFormat::OpenAi,
+                "choices[0].message.content",
+            ),
+            (
+                json!({"choices": [{"message": {"tool_calls": [{"function": {"name": "f"}}]}}]}),
+                WireFormat::OpenAi,
+                "choices[0].message.tool_calls[0].function.arguments",
+            ),
+            (json!({"choices": {"0": {}}}), WireFormat::OpenAi, "choices"),
+            // A tagged block reports the block (serde reads its fields after the tag).
+            (
+                json!({"content": [{"type": "text", "text": 7}]}),
+                WireFormat::Anthropic,
+                "content[0]",
+            ),
+            (
+                json!({"content": [{"type": "tool_use", "name": "f"}]}),
+                WireFormat::Anthropic,
+                "content[0].id",
+            ),
+        ] {
+            let e = answer_content(&body, format).unwrap_err();
+            assert_eq!(e.field, field, "{body}: {}", e.message);
+        }
+        let a = json!({"content": [{"type": "text", "text": "t"}, {"type": "future_block", "x": "MARK"}]});
+        let c = answer_content(&a, WireFormat::Anthropic).unwrap();
+        assert_eq!(c.unscanned, vec!["content[1]"]);
+    }
+
+    #[test]
+    fn a_streamed_block_is_read_by_its_type() {
+        let mut b = json!({"type": "tool_use", "id": "t", "name": "f", "input": {"q": "MARK"}});
+        answer_block_texts_mut(&mut b, &mut |s| *s = s.replace("MARK", "seen")).unwrap();
+        assert_eq!(b["input"]["q"], "seen");
+        let mut bad = json!({"type": "text", "text": ["MARK"]});
+        assert!(answer_block_texts_mut(&mut bad, &mut |_| {}).is_err());
     }
 }

@@ -118,8 +118,11 @@ pub struct Ctx {
     pub masked: Vec<(String, String)>,
     /// Cost of the call in micro-USD (estimated before, actual after).
     pub cost_micros: u64,
-    /// Tools the request declares.
+    /// Tools the request declares (validate_input, from the typed model).
     pub tools: Vec<String>,
+    /// Where the texts of the request are (validate_input, from the typed model): what the
+    /// detectors scan and rewrite.
+    pub texts: std::sync::Arc<crate::pipeline::content::Texts>,
     /// Obligations the policy attached to its decision (recorded in the audit event).
     pub obligations: Vec<serde_json::Value>,
     /// The budget reservation to settle after the call (set by the budget step).
@@ -179,6 +182,7 @@ impl Ctx {
             masked: Vec::new(),
             cost_micros: 0,
             tools: Vec::new(),
+            texts: Default::default(),
             obligations: Vec::new(),
             reservation: None,
             streaming: StreamState::default(),

@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::Ctx;
 
 /// Tokens the reservation assumes: ~4 bytes per prompt token, and the request's `max_tokens`
@@ -11,12 +10,13 @@ use crate::pipeline::Ctx;
 pub(crate) fn estimate_tokens(ctx: &mut Ctx, default_max: u64) -> (u64, u64) {
     let mut bytes = 0usize;
     let mut messages = 0u64;
+    let texts = ctx.texts.clone();
     if let Some(body) = ctx.body.as_mut() {
         messages = body
             .get("messages")
             .and_then(Value::as_array)
             .map_or(0, |m| m.len() as u64);
-        request_texts_mut(body, ctx.format, &mut |t| bytes += t.len());
+        texts.for_each_mut(body, &mut |t| bytes += t.len());
     }
     let prompt = (bytes as u64).div_ceil(4) + 4 * messages + 8;
     let completion = ctx

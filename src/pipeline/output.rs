@@ -404,13 +404,21 @@ impl StreamScanner {
                 };
                 let mut kinds = Vec::new();
                 let mut failed = None;
-                crate::pipeline::content::answer_block_texts_mut(block, &mut |t| {
+                let read = crate::pipeline::content::answer_block_texts_mut(block, &mut |t| {
                     let found = self.scanner.scan_text(t);
                     if !found.is_empty() && self.scanner.action == OutputAction::Block {
                         failed = Some(found.clone());
                     }
                     kinds.extend(found);
                 });
+                if let Err(e) = read {
+                    // Not a block of the Messages API: nothing in it can be found, so it
+                    // does not pass.
+                    return Err(format!(
+                        "a content block the gateway cannot read ({}: {})",
+                        e.field, e.message
+                    ));
+                }
                 self.kinds.extend(kinds);
                 if let Some(found) = failed {
                     return Err(format!(

@@ -10,6 +10,8 @@ use axum::{
     Json,
 };
 use serde_json::{json, Value};
+
+use crate::controls::Shape;
 use uuid::Uuid;
 
 use crate::{
@@ -77,7 +79,13 @@ fn message(req: &Prepared, ids: &Ids) -> Value {
         "type": "message",
         "role": "assistant",
         "model": req.model,
-        "content": [content_block(&req.answer, ids, false)],
+        "content": match (req.shape, &req.answer) {
+            (Some(Shape::OffSchema), Answer::Text(t)) => json!(t),
+            (Some(Shape::UnknownBlock), Answer::Text(t)) => {
+                json!([{"type": "future_block", "text": t}])
+            }
+            _ => json!([content_block(&req.answer, ids, false)]),
+        },
         "stop_reason": stop_reason(&req.answer),
         "stop_sequence": null,
         "usage": {"input_tokens": req.prompt_tokens, "output_tokens": req.answer.tokens()},

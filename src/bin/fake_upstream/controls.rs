@@ -32,6 +32,19 @@ pub struct Directives {
     /// `fake:redirect`: answer 307 to this same endpoint (a gateway that follows redirects
     /// would post the request — and its provider key — again, and loop).
     pub redirect: bool,
+    /// `fake:shape=unknown_block` / `fake:shape=offschema`: a complete answer of an unusual
+    /// shape (see [`Shape`]).
+    pub shape: Option<Shape>,
+}
+
+/// Complete answers that a provider should not send, but might.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Anthropic: the text block has a type the Messages API does not define (yet).
+    UnknownBlock,
+    /// The answer's text is where the format has no text: OpenAI `message.content` an object,
+    /// Anthropic `content` a string instead of blocks.
+    OffSchema,
 }
 
 /// Scans `text` for directives. Later occurrences of the same directive win.
@@ -58,6 +71,8 @@ pub fn parse(text: &str) -> Result<Directives, String> {
             ("stream_cut", None) => d.stream_cut = true,
             ("redirect", None) => d.redirect = true,
             ("stall", None) => d.stall = true,
+            ("shape", Some("unknown_block")) => d.shape = Some(Shape::UnknownBlock),
+            ("shape", Some("offschema")) => d.shape = Some(Shape::OffSchema),
             ("call", Some(v))
                 if !v.is_empty()
                     && v.bytes()

@@ -10,6 +10,8 @@ use axum::{
     Json,
 };
 use serde_json::{json, Value};
+
+use crate::controls::Shape;
 use uuid::Uuid;
 
 use crate::{
@@ -70,6 +72,9 @@ fn usage(req: &Prepared) -> Value {
 /// A complete `chat.completion` object.
 fn completion(req: &Prepared, ids: &Ids) -> Value {
     let message = match &req.answer {
+        Answer::Text(t) if req.shape == Some(Shape::OffSchema) => {
+            json!({"role": "assistant", "content": {"text": t}})
+        }
         Answer::Text(t) => json!({"role": "assistant", "content": t}),
         Answer::ToolCall { name, input } => json!({
             "role": "assistant",

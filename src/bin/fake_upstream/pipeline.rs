@@ -53,6 +53,8 @@ pub struct Prepared {
     pub ending: crate::sse::Ending,
     pub prompt_tokens: u64,
     pub answer: Answer,
+    /// `fake:shape=…`: the complete answer's unusual shape.
+    pub shape: Option<crate::controls::Shape>,
 }
 
 /// Runs everything that happens before a successful answer is formatted:
@@ -143,6 +145,7 @@ pub async fn prepare(
         },
         prompt_tokens: text::prompt_tokens(messages, &body["system"]),
         answer,
+        shape: directives.shape,
     })
 }
 

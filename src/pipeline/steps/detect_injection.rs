@@ -7,7 +7,6 @@ use crate::config::governance::StepAction;
 use crate::detect::injection;
 use crate::detect::EntityKind;
 use crate::governance::flags::Mode;
-use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
 
 pub struct DetectInjection;
@@ -32,7 +31,8 @@ impl Step for DetectInjection {
         let mut signals: Vec<EntityKind> = Vec::new();
         // Every text is scanned, system messages included: the gateway cannot tell an
         // operator's system prompt from one an agent forged.
-        request_texts_mut(&mut body, ctx.format, &mut |text| {
+        let texts = ctx.texts.clone();
+        texts.for_each_mut(&mut body, &mut |text| {
             let r = injection::detect_injection(text);
             score = score.max(r.score);
             signals.extend(r.signals.iter().map(|s| s.kind));

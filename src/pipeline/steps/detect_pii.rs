@@ -7,7 +7,6 @@ use crate::detect::mask::{mask_label, replace};
 use crate::detect::EntityKind;
 use crate::detect::{pii, Finding};
 use crate::governance::flags::{EmailPolicy, Mode, PiiAction};
-use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
 
 pub struct DetectPii;
@@ -35,7 +34,8 @@ impl Step for DetectPii {
         let mut kinds: Vec<EntityKind> = Vec::new();
         let mut email_violations: Vec<String> = Vec::new();
         let mut masked = std::mem::take(&mut ctx.masked);
-        request_texts_mut(&mut body, ctx.format, &mut |text| {
+        let texts = ctx.texts.clone();
+        texts.for_each_mut(&mut body, &mut |text| {
             let found: Vec<Finding> = pii::detect_pii(text)
                 .into_iter()
                 .filter(|f| gov.pii.wants(f.kind))

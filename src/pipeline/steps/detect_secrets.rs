@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use crate::detect::mask::{replace, REDACTED};
 use crate::detect::{secrets, EntityKind};
 use crate::governance::flags::{Mode, SecretsAction};
-use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
 
 pub struct DetectSecrets;
@@ -27,7 +26,8 @@ impl Step for DetectSecrets {
         let lockdown = ctx.flags.mode == Mode::Lockdown;
         let gov = ctx.gov.clone();
         let mut kinds: Vec<EntityKind> = Vec::new();
-        request_texts_mut(&mut body, ctx.format, &mut |text| {
+        let texts = ctx.texts.clone();
+        texts.for_each_mut(&mut body, &mut |text| {
             let found: Vec<_> = secrets::detect_secrets(text)
                 .into_iter()
                 .filter(|f| gov.secrets.wants(f.kind))

@@ -8,7 +8,6 @@ use crate::detect::mask::replace;
 use crate::detect::unicode;
 use crate::detect::EntityKind;
 use crate::governance::flags::Mode;
-use crate::pipeline::content::request_texts_mut;
 use crate::pipeline::{Ctx, Step};
 
 pub struct DetectUnicode;
@@ -30,7 +29,8 @@ impl Step for DetectUnicode {
             return;
         };
         let mut kinds: Vec<EntityKind> = Vec::new();
-        request_texts_mut(&mut body, ctx.format, &mut |text| {
+        let texts = ctx.texts.clone();
+        texts.for_each_mut(&mut body, &mut |text| {
             let found = unicode::detect_unicode(text);
             kinds.extend(found.iter().map(|f| f.kind));
             // Homoglyph words are letters, not smuggled characters: stripping keeps them.

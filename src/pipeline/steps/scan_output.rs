@@ -5,12 +5,13 @@
 use async_trait::async_trait;
 
 use crate::config::governance::StepAction;
+use crate::config::governance::UnscannedParts;
 use crate::detect::EntityKind;
 use crate::governance::flags::{Mode, PiiAction};
-use crate::pipeline::content::{answer_texts_mut, called_tools};
+use crate::pipeline::content::answer_content;
 use crate::pipeline::output::{OutputAction, Scanner, StreamScanner};
 use crate::pipeline::tools::tool_denied;
-use crate::pipeline::{Ctx, Flow, Step};
+use crate::pipeline::{Ctx, Flow, Refusal, Step};
 use crate::providers::{SseEvent, UpstreamReply};
 
 pub struct ScanOutput;
@@ -60,15 +61,35 @@ impl Step for ScanOutput {
         let tools_flag = ctx.flags.tools.clone();
         match ctx.reply.as_mut() {
             Some(UpstreamReply::Complete { body, .. }) => {
-                let denied: Vec<String> = called_tools(body, ctx.format)
+                // What the answer holds, by its typed model: one that does not fit is not
+                // scanned by guesswork.
+                let content = match answer_content(body, ctx.format) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        ctx.reply = None;
+                        ctx.reject(Refusal::UpstreamMalformed(format!(
+                            "the provider's answer does not fit the {} answer schema at `{}` ({})",
+                            ctx.format.name(),
+                            e.field,
+                            e.message
+                        )));
+                        return;
+                    }
+                };
+                let denied: Vec<String> = content
+                    .called_tools
                     .iter()
                     .filter_map(|t| tool_denied(&gov, &tools_flag, t))
                     .collect();
                 let mut kinds: Vec<EntityKind> = Vec::new();
                 if let Some(s) = &scanner {
-                    answer_texts_mut(body, ctx.format, &mut |t| kinds.extend(s.scan_text(t)));
+                    content
+                        .texts
+                        .for_each_mut(body, &mut |t| kinds.extend(s.scan_text(t)));
                 }
                 let distinct = ctx.detected_all(&kinds, NAME);
+                let unscanned = content.unscanned.len() as u32;
+                ctx.detected(EntityKind::UnscannedPart, unscanned, NAME);
                 if !denied.is_empty() {
                     ctx.detected(EntityKind::ToolDenied, denied.len() as u32, NAME);
                     ctx.block("tool_permissions", denied.join("; "));
@@ -82,6 +103,17 @@ impl Step for ScanOutput {
                         format!(
                             "sensitive data in the answer: {}",
                             crate::detect::joined(&distinct)
+                        ),
+                    );
+                } else if unscanned > 0
+                    && gov.config.pipeline.unscanned_parts == UnscannedParts::Refuse
+                {
+                    ctx.block(
+                        NAME,
+                        format!(
+                            "the answer has {unscanned} block(s) of a type the gateway cannot \
+                             scan (first: {})",
+                            content.unscanned[0]
                         ),
                     );
                 }

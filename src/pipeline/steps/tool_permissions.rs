@@ -1,10 +1,10 @@
-//! tool_permissions: the tools a request declares must pass the server's allow/deny lists and
+//! tool_permissions: the tools a request declares (validate_input read them from the typed
+//! model) must pass the server's allow/deny lists and
 //! the `tools` flag. (The tools a model *calls* are checked by scan_output on the way back.)
 
 use async_trait::async_trait;
 
 use crate::detect::EntityKind;
-use crate::pipeline::content::declared_tools;
 use crate::pipeline::tools::tool_denied;
 use crate::pipeline::{Ctx, Step};
 
@@ -17,10 +17,6 @@ impl Step for ToolPermissions {
     }
 
     async fn run(&self, ctx: &mut Ctx) {
-        let Some(body) = ctx.body.as_ref() else {
-            return;
-        };
-        ctx.tools = declared_tools(body, ctx.format);
         let reasons: Vec<String> = ctx
             .tools
             .iter()

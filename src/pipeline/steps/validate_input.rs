@@ -80,6 +80,8 @@ fn check_schema(ctx: &mut Ctx) -> Result<(), Refusal> {
     };
     let checked = crate::pipeline::wire::check(body, ctx.format)
         .map_err(|e| invalid(e.field.clone(), e.message))?;
+    ctx.texts = std::sync::Arc::new(checked.texts);
+    ctx.tools = checked.tools;
     if let Some(first) = checked.unscanned.first() {
         if ctx.gov.config.pipeline.unscanned_parts == UnscannedParts::Refuse {
             let kind = part_type(body, first);

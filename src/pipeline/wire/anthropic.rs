@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::pipeline::content::Texts;
+
 use super::{
     check_messages_len, check_model, check_range, check_tokens, Checked, Content, SchemaError,
 };
@@ -190,5 +192,79 @@ fn visit(b: &Block, path: &str, checked: &mut Checked) {
         }
         Block::Unknown => checked.unscanned.push(path.to_string()),
         _ => {}
+    }
+}
+
+impl Request {
+    /// Where the texts of this request are: the system prompt, every block's text (nested
+    /// ones included), tool inputs echoed back, tool descriptions and input schemas.
+    pub fn texts(&self, out: &mut Texts) {
+        content_texts(self.system.as_ref(), "/system", out);
+        for (i, m) in self.messages.iter().enumerate() {
+            content_texts(Some(&m.content), &format!("/messages/{i}/content"), out);
+        }
+        for (i, t) in self.tools.iter().flatten().enumerate() {
+            if t.description.is_some() {
+                out.text(format!("/tools/{i}/description"));
+            }
+            if t.input_schema.is_some() {
+                out.strings(format!("/tools/{i}/input_schema"));
+            }
+        }
+    }
+}
+
+fn content_texts(content: Option<&Content<Block>>, at: &str, out: &mut Texts) {
+    match content {
+        Some(Content::Text(_)) => out.text(at.to_string()),
+        Some(Content::Parts(blocks)) => {
+            for (j, b) in blocks.iter().enumerate() {
+                block_texts(b, &format!("{at}/{j}"), out);
+            }
+        }
+        None => {}
+    }
+}
+
+/// The texts of one block at `at` (requests and answers share the block types).
+pub fn block_texts(b: &Block, at: &str, out: &mut Texts) {
+    match b {
+        Block::Text { .. } => out.text(format!("{at}/text")),
+        Block::Thinking { .. } => out.text(format!("{at}/thinking")),
+        Block::ToolUse { .. } | Block::ServerToolUse { .. } => out.strings(format!("{at}/input")),
+        Block::WebSearchToolResult { .. } => out.strings(format!("{at}/content")),
+        Block::ToolResult { content, .. } => {
+            content_texts(content.as_ref(), &format!("{at}/content"), out)
+        }
+        Block::Document {
+            source,
+            title,
+            context,
+        } => {
+            if title.is_some() {
+                out.text(format!("{at}/title"));
+            }
+            if context.is_some() {
+                out.text(format!("{at}/context"));
+            }
+            match source {
+                DocumentSource::Text { .. } => out.text(format!("{at}/source/data")),
+                DocumentSource::Content { content } => {
+                    content_texts(Some(content), &format!("{at}/source/content"), out)
+                }
+                DocumentSource::Base64 { .. }
+                | DocumentSource::Url { .. }
+                | DocumentSource::File { .. }
+                | DocumentSource::Unknown => {}
+            }
+        }
+        Block::SearchResult { content, .. } => {
+            out.text(format!("{at}/title"));
+            out.text(format!("{at}/source"));
+            for (k, c) in content.iter().enumerate() {
+                block_texts(c, &format!("{at}/content/{k}"), out);
+            }
+        }
+        Block::Image { .. } | Block::RedactedThinking { .. } | Block::Unknown => {}
     }
 }

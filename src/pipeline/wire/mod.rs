@@ -14,11 +14,13 @@
 //! Unknown *fields* pass: both APIs add parameters often, and none of them carries text the
 //! model reads without also being declared here.
 
+pub mod answer;
 pub mod anthropic;
 pub mod openai;
 
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 
+use crate::pipeline::content::Texts;
 use crate::providers::WireFormat;
 
 /// The longest model name accepted (provider model ids are far shorter).
@@ -33,6 +35,10 @@ pub struct Checked {
     pub unscanned: Vec<String>,
     /// Images and provider-encrypted blocks (passed, not read; audited).
     pub opaque: u32,
+    /// Where the texts a model reads are (what the detectors scan and rewrite).
+    pub texts: Texts,
+    /// The tools the request declares (`tools`, legacy `functions`).
+    pub tools: Vec<String>,
 }
 
 /// A schema violation: the field (a path like `messages[2].content[0].type`) and why.
@@ -54,16 +60,30 @@ impl SchemaError {
 /// Checks `body` (already JSON) against `format`'s request schema.
 pub fn check(body: &serde_json::Value, format: WireFormat) -> Result<Checked, SchemaError> {
     match format {
-        WireFormat::OpenAi => parse::<openai::Request>(body)?.check(),
-        WireFormat::Anthropic => parse::<anthropic::Request>(body)?.check(),
+        WireFormat::OpenAi => {
+            let r = parse::<openai::Request>(body)?;
+            let mut checked = r.check()?;
+            r.texts(&mut checked.texts);
+            checked.tools = r.tool_names();
+            Ok(checked)
+        }
+        WireFormat::Anthropic => {
+            let r = parse::<anthropic::Request>(body)?;
+            let mut checked = r.check()?;
+            r.texts(&mut checked.texts);
+            checked.tools = r.tools.iter().flatten().map(|t| t.name.clone()).collect();
+            Ok(checked)
+        }
     }
 }
 
 /// Deserializes with the path of a failure (`messages[1].role`) as the field.
-fn parse<'de, T: Deserialize<'de>>(body: &'de serde_json::Value) -> Result<T, SchemaError> {
+pub(crate) fn parse<'de, T: Deserialize<'de>>(
+    body: &'de serde_json::Value,
+) -> Result<T, SchemaError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
+        let message = without_values(&e.into_inner().to_string());
         // A missing field is reported at its parent: name the field itself.
         let missing = message
             .strip_prefix("missing field `")
@@ -77,6 +97,44 @@ fn parse<'de, T: Deserialize<'de>>(body: &'de serde_json::Value) -> Result<T, Sc
         };
         SchemaError::new(field, message)
     })
+}
+
+/// serde's message without the value it quotes (`invalid type: string "…"`): a request's or
+/// an answer's text is what the gateway has not scanned yet, so it goes neither into the audit
+/// trail nor back to a client. Names in backticks (fields, expected variants) are kept.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(256));
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // A quoted value (Debug-escaped: `\"` inside does not end it): dropped.
+            '"' => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    match (escaped, c) {
+                        (false, '\\') => escaped = true,
+                        (false, '"') => break,
+                        _ => escaped = false,
+                    }
+                }
+                out.push_str("\"…\"");
+            }
+            // A name: ours (fields, expected variants) is kept; the variant the body named is
+            // the body's own value.
+            '`' => {
+                let name: String = chars.by_ref().take_while(|c| *c != '`').collect();
+                if name.chars().count() <= 40 && !out.ends_with("variant ") {
+                    out.push('`');
+                    out.push_str(&name);
+                    out.push('`');
+                } else {
+                    out.push_str("`…`");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A message `content`: a string or an array of parts of type `P`.

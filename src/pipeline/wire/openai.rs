@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::pipeline::content::Texts;
+
 use super::{
     check_messages_len, check_model, check_range, check_tokens, Checked, Content, SchemaError,
 };
@@ -221,4 +223,82 @@ fn check_message(i: usize, m: &Message, checked: &mut Checked) -> Result<(), Sch
         ));
     }
     Ok(())
+}
+
+impl Request {
+    /// Where the texts of this request are: message contents, refusals, tool-call arguments
+    /// echoed back, tool descriptions and parameter schemas.
+    pub fn texts(&self, out: &mut Texts) {
+        for (i, m) in self.messages.iter().enumerate() {
+            message_texts(m, &format!("/messages/{i}"), out);
+        }
+        for (i, t) in self.tools.iter().flatten().enumerate() {
+            match t {
+                Tool::Function { function } => {
+                    function_texts(function, &format!("/tools/{i}/function"), out)
+                }
+                Tool::Custom { .. } => out.strings(format!("/tools/{i}/custom")),
+                Tool::Unknown => {}
+            }
+        }
+        for (i, f) in self.functions.iter().flatten().enumerate() {
+            function_texts(f, &format!("/functions/{i}"), out);
+        }
+    }
+
+    /// The tools it declares, legacy functions included.
+    pub fn tool_names(&self) -> Vec<String> {
+        let tools = self.tools.iter().flatten().filter_map(|t| match t {
+            Tool::Function { function } => Some(function.name.clone()),
+            Tool::Custom { custom } => custom
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            Tool::Unknown => None,
+        });
+        let functions = self.functions.iter().flatten().map(|f| f.name.clone());
+        tools.chain(functions).collect()
+    }
+}
+
+fn function_texts(f: &FunctionDef, at: &str, out: &mut Texts) {
+    if f.description.is_some() {
+        out.text(format!("{at}/description"));
+    }
+    if f.parameters.is_some() {
+        out.strings(format!("{at}/parameters"));
+    }
+}
+
+/// A message's texts (requests and answers share the message shape).
+pub fn message_texts(m: &Message, at: &str, out: &mut Texts) {
+    content_texts(m.content.as_ref(), &format!("{at}/content"), out);
+    if m.refusal.is_some() {
+        out.text(format!("{at}/refusal"));
+    }
+    for (k, _) in m.tool_calls.iter().flatten().enumerate() {
+        out.text(format!("{at}/tool_calls/{k}/function/arguments"));
+    }
+    if m.function_call.is_some() {
+        out.text(format!("{at}/function_call/arguments"));
+    }
+}
+
+pub fn content_texts(content: Option<&Content<Part>>, at: &str, out: &mut Texts) {
+    match content {
+        Some(Content::Text(_)) => out.text(at.to_string()),
+        Some(Content::Parts(parts)) => {
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    Part::Text { .. } => out.text(format!("{at}/{j}/text")),
+                    Part::Refusal { .. } => out.text(format!("{at}/{j}/refusal")),
+                    Part::ImageUrl { .. }
+                    | Part::InputAudio { .. }
+                    | Part::File { .. }
+                    | Part::Unknown => {}
+                }
+            }
+        }
+        None => {}
+    }
 }

@@ -19,7 +19,14 @@ fn field_of(r: Result<Checked, SchemaError>) -> String {
 #[test]
 fn the_reviews_schema_violations_name_their_field() {
     let ok = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
-    assert_eq!(openai(ok.clone()).unwrap(), Checked::default());
+    let checked = openai(ok.clone()).unwrap();
+    assert!(checked.unscanned.is_empty() && checked.opaque == 0);
+    assert_eq!(
+        checked.texts,
+        crate::pipeline::content::Texts(vec![crate::pipeline::content::TextAt::Text(
+            "/messages/0/content".into()
+        )])
+    );
     let mut b = ok.clone();
     b["messages"][0]["content"] = json!(5);
     let e = openai(b).unwrap_err();
@@ -33,7 +40,7 @@ fn the_reviews_schema_violations_name_their_field() {
     let e = openai(b).unwrap_err();
     assert_eq!(e.field, "messages[0].role");
     assert!(
-        e.message.contains("hacker") && e.message.contains("assistant"),
+        !e.message.contains("hacker") && e.message.contains("assistant"),
         "{e:?}"
     );
     let mut b = ok.clone();
@@ -172,4 +179,35 @@ fn anthropic_blocks() {
     ] {
         assert_eq!(field_of(anthropic(body.clone())), field, "{body}");
     }
+}
+
+#[test]
+fn refusals_never_quote_the_value_they_refuse() {
+    let secret = "my SSN is 123-45-6789";
+    for body in [
+        json!({"model": "m", "messages": [{"role": secret, "content": "x"}]}),
+        json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": 5}], "name": 7}]}),
+        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": secret}),
+        json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": [secret]}]}]}),
+    ] {
+        let e = openai(body.clone()).unwrap_err();
+        assert!(!e.message.contains("123-45"), "{body}: {e:?}");
+        assert!(!e.field.contains("123-45"), "{body}: {e:?}");
+    }
+    let e =
+        anthropic(json!({"model": "m", "max_tokens": 5, "messages": "secret 4111 1111 1111 1111"}))
+            .unwrap_err();
+    assert!(!e.message.contains("4111"), "{e:?}");
+    assert_eq!(
+        super::without_values("unknown variant `tool`, expected one of `user`"),
+        "unknown variant `…`, expected one of `user`"
+    );
+    assert_eq!(
+        super::without_values(r#"invalid type: string "a\"b SSN", expected x"#),
+        r#"invalid type: string "…", expected x"#
+    );
+    assert_eq!(
+        super::without_values(&format!("missing field `{}`", "x".repeat(41))),
+        "missing field `…`"
+    );
 }
