@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::pipeline::wire::{self, answer, anthropic, SchemaError};
+use crate::pipeline::wire::{self, answer, SchemaError};
 use crate::providers::WireFormat;
 
 /// One place of text in a body.
@@ -94,19 +94,6 @@ pub fn answer_texts_mut(
     f: &mut dyn FnMut(&mut String),
 ) -> Result<(), SchemaError> {
     answer::read(body, format)?.texts.for_each_mut(body, f);
-    Ok(())
-}
-
-/// The texts of one Anthropic answer block (a stream's `content_block_start` carries a whole
-/// block). A block that does not parse has no text the gateway can find: `Err`.
-pub fn answer_block_texts_mut(
-    block: &mut Value,
-    f: &mut dyn FnMut(&mut String),
-) -> Result<(), SchemaError> {
-    let parsed: anthropic::Block = wire::parse(block)?;
-    let mut texts = Texts::default();
-    anthropic::block_texts(&parsed, "", &mut texts);
-    texts.for_each_mut(block, f);
     Ok(())
 }
 
@@ -291,14 +278,5 @@ mod tests {
         let a = json!({"content": [{"type": "text", "text": "t"}, {"type": "future_block", "x": "MARK"}]});
         let c = answer_content(&a, WireFormat::Anthropic).unwrap();
         assert_eq!(c.unscanned, vec!["content[1]"]);
-    }
-
-    #[test]
-    fn a_streamed_block_is_read_by_its_type() {
-        let mut b = json!({"type": "tool_use", "id": "t", "name": "f", "input": {"q": "MARK"}});
-        answer_block_texts_mut(&mut b, &mut |s| *s = s.replace("MARK", "seen")).unwrap();
-        assert_eq!(b["input"]["q"], "seen");
-        let mut bad = json!({"type": "text", "text": ["MARK"]});
-        assert!(answer_block_texts_mut(&mut bad, &mut |_| {}).is_err());
     }
 }

@@ -23,6 +23,9 @@ use serde_json::{json, Value};
 use crate::detect::mask::{mask_label, replace, REDACTED};
 use crate::detect::EntityKind;
 use crate::detect::{pii, secrets, Finding};
+use crate::pipeline::content::Texts;
+use crate::pipeline::wire::stream::{AnthropicDelta, AnthropicEvent, OpenAiChunk};
+use crate::pipeline::wire::{self, anthropic, anthropic::Block, SchemaError};
 use crate::pipeline::Flow;
 use crate::providers::{SseEvent, WireFormat};
 
@@ -137,6 +140,8 @@ enum Channel {
     Refusal(u64),
     /// OpenAI `delta.reasoning_content` / Anthropic thinking block.
     Reasoning(u64),
+    /// OpenAI legacy `delta.function_call.arguments` of a choice.
+    Function(u64),
 }
 
 impl Channel {
@@ -146,7 +151,8 @@ impl Channel {
             Channel::Text(i)
             | Channel::Args(i, _)
             | Channel::Refusal(i)
-            | Channel::Reasoning(i) => i,
+            | Channel::Reasoning(i)
+            | Channel::Function(i) => i,
         }
     }
 
@@ -156,7 +162,7 @@ impl Channel {
             Channel::Text(_) => Some("content"),
             Channel::Refusal(_) => Some("refusal"),
             Channel::Reasoning(_) => Some("reasoning_content"),
-            Channel::Args(..) => None,
+            Channel::Args(..) | Channel::Function(_) => None,
         }
     }
 }
@@ -172,6 +178,8 @@ pub struct StreamScanner {
     template: Option<Value>,
     /// Every kind found so far (for the audit).
     pub kinds: Vec<EntityKind>,
+    /// Stop the stream at a part the gateway cannot read (`[pipeline] unscanned_parts`).
+    refuse_unscanned: bool,
 }
 
 impl StreamScanner {
@@ -183,7 +191,14 @@ impl StreamScanner {
             buffers: BTreeMap::new(),
             template: None,
             kinds: Vec::new(),
+            refuse_unscanned: true,
         }
+    }
+
+    /// Lets parts the gateway cannot read pass, recorded (`unscanned_parts = "pass"`).
+    pub fn passing_unscanned(mut self, pass: bool) -> Self {
+        self.refuse_unscanned = !pass;
+        self
     }
 
     /// Appends `piece` to a channel and returns what may be released (`final` releases all).
@@ -269,6 +284,7 @@ impl StreamScanner {
                     (Channel::Args(_, t), _) => {
                         json!({"tool_calls": [{"index": t, "function": {"arguments": text}}]})
                     }
+                    (Channel::Function(_), _) => json!({"function_call": {"arguments": text}}),
                     (_, Some(field)) => json!({ field: text }),
                     (_, None) => return None,
                 };
@@ -284,7 +300,7 @@ impl StreamScanner {
                     Channel::Text(i) | Channel::Refusal(i) => {
                         (i, json!({"type": "text_delta", "text": text}))
                     }
-                    Channel::Args(i, _) => {
+                    Channel::Args(i, _) | Channel::Function(i) => {
                         (i, json!({"type": "input_json_delta", "partial_json": text}))
                     }
                     Channel::Reasoning(i) => {
@@ -300,78 +316,122 @@ impl StreamScanner {
         }
     }
 
+    /// A part of the answer the gateway cannot read: recorded, and the stream stopped unless
+    /// the operator lets unscanned parts pass.
+    fn unscanned(&mut self, what: &str) -> Result<(), String> {
+        self.kinds.push(EntityKind::UnscannedPart);
+        if self.refuse_unscanned {
+            return Err(format!(
+                "the answer has {what} the gateway cannot scan; an operator may let such parts \
+                 pass with [pipeline] unscanned_parts = \"pass\""
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scans and rewrites, whole, the texts of `data` at `texts` (a block that starts with
+    /// content, a citation).
+    fn scan_whole(&mut self, data: &mut Value, texts: &Texts) -> Result<(), String> {
+        let mut kinds = Vec::new();
+        let scanner = &self.scanner;
+        texts.for_each_mut(data, &mut |t| kinds.extend(scanner.scan_text(t)));
+        self.kinds.extend(kinds.iter().copied());
+        if !kinds.is_empty() && self.scanner.action == OutputAction::Block {
+            kinds.sort_unstable();
+            kinds.dedup();
+            return Err(format!(
+                "sensitive data in the answer: {}",
+                crate::detect::joined(&kinds)
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_tool(&self, name: Option<&str>) -> Result<(), String> {
+        match name.and_then(|n| (self.tool_check)(n)) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        }
+    }
+
     fn openai(&mut self, ev: SseEvent) -> Result<Vec<SseEvent>, String> {
+        if ev.data.trim() == "[DONE]" {
+            return Ok(vec![ev]);
+        }
         let Ok(mut chunk) = serde_json::from_str::<Value>(&ev.data) else {
-            if ev.data.trim() == "[DONE]" {
-                return Ok(vec![ev]);
-            }
             self.kinds.push(EntityKind::UnscannedEvent);
             return Ok(Vec::new());
         };
+        let typed: OpenAiChunk = wire::parse(&chunk).map_err(|e| unreadable(&e))?;
         let mut template = chunk.clone();
         if let Some(obj) = template.as_object_mut() {
             obj.remove("choices");
         }
         self.template = Some(template);
-        let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
-            return Ok(vec![ev]);
-        };
-        let mut choices_taken = std::mem::take(choices);
-        for choice in choices_taken.iter_mut() {
-            let i = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let finishing = choice.get("finish_reason").is_some_and(|f| !f.is_null());
-            for ch in [Channel::Text(i), Channel::Refusal(i), Channel::Reasoning(i)] {
-                let field = ch.openai_field().unwrap_or("content");
-                if let Some(Value::String(piece)) = choice["delta"].get(field).cloned().as_ref() {
-                    let out = self.push(ch, piece, false)?;
-                    choice["delta"][field] = Value::from(out);
-                }
-            }
-            if let Some(calls) = choice
-                .pointer_mut("/delta/tool_calls")
-                .and_then(Value::as_array_mut)
-            {
-                for call in calls.iter_mut() {
-                    let t = call.get("index").and_then(Value::as_u64).unwrap_or(0);
-                    if let Some(name) = call.pointer("/function/name").and_then(Value::as_str) {
-                        if let Some(reason) = (self.tool_check)(name) {
-                            return Err(reason);
-                        }
-                    }
-                    if let Some(Value::String(piece)) =
-                        call.pointer("/function/arguments").cloned().as_ref()
-                    {
-                        let out = self.push(Channel::Args(i, t), piece, false)?;
-                        call["function"]["arguments"] = Value::from(out);
+        for (c, choice) in typed.choices.iter().enumerate() {
+            let i = choice.index;
+            if let Some(d) = &choice.delta {
+                let delta = &mut chunk["choices"][c]["delta"];
+                for (ch, piece) in [
+                    (Channel::Text(i), &d.content),
+                    (Channel::Refusal(i), &d.refusal),
+                    (Channel::Reasoning(i), &d.reasoning_content),
+                ] {
+                    if let (Some(piece), Some(field)) = (piece, ch.openai_field()) {
+                        delta[field] = Value::from(self.push(ch, piece, false)?);
                     }
                 }
+                for (k, call) in d.tool_calls.iter().flatten().enumerate() {
+                    let Some(f) = &call.function else { continue };
+                    self.check_tool(f.name.as_deref())?;
+                    if let Some(piece) = &f.arguments {
+                        let out = self.push(Channel::Args(i, call.index), piece, false)?;
+                        delta["tool_calls"][k]["function"]["arguments"] = Value::from(out);
+                    }
+                }
+                if let Some(f) = &d.function_call {
+                    self.check_tool(f.name.as_deref())?;
+                    if let Some(piece) = &f.arguments {
+                        let out = self.push(Channel::Function(i), piece, false)?;
+                        delta["function_call"]["arguments"] = Value::from(out);
+                    }
+                }
+                if d.audio.is_some() {
+                    self.unscanned("audio")?;
+                }
             }
-            if finishing {
-                let rest = self.flush(|c| c.index() == i)?;
+            if choice.finish_reason.is_some() {
+                let rest = self.flush(|ch| ch.index() == i)?;
+                let delta = &mut chunk["choices"][c]["delta"];
+                if !rest.is_empty() && !delta.is_object() {
+                    *delta = json!({});
+                }
                 for (ch, text) in rest {
                     match (ch, ch.openai_field()) {
                         (Channel::Args(_, t), _) => {
-                            let calls = choice["delta"]
+                            let calls = delta
                                 .as_object_mut()
                                 .map(|d| d.entry("tool_calls").or_insert_with(|| json!([])));
                             if let Some(Value::Array(calls)) = calls {
                                 calls.push(json!({"index": t, "function": {"arguments": text}}));
                             }
                         }
-                        (_, Some(field)) => {
-                            let prev = choice["delta"]
-                                .get(field)
-                                .and_then(Value::as_str)
+                        (Channel::Function(_), _) => {
+                            let prev = delta["function_call"]["arguments"]
+                                .as_str()
                                 .unwrap_or("")
                                 .to_string();
-                            choice["delta"][field] = Value::from(prev + &text);
+                            delta["function_call"]["arguments"] = Value::from(prev + &text);
+                        }
+                        (_, Some(field)) => {
+                            let prev = delta[field].as_str().unwrap_or("").to_string();
+                            delta[field] = Value::from(prev + &text);
                         }
                         (_, None) => {}
                     }
                 }
             }
         }
-        chunk["choices"] = Value::Array(choices_taken);
         Ok(vec![SseEvent {
             event: ev.event,
             data: chunk.to_string(),
@@ -383,73 +443,56 @@ impl StreamScanner {
             self.kinds.push(EntityKind::UnscannedEvent);
             return Ok(Vec::new());
         };
-        let index = data.get("index").and_then(Value::as_u64).unwrap_or(0);
-        match data.get("type").and_then(Value::as_str) {
-            Some("content_block_start") => {
-                if matches!(
-                    data.pointer("/content_block/type").and_then(Value::as_str),
-                    Some("tool_use" | "server_tool_use")
-                ) {
-                    if let Some(name) = data.pointer("/content_block/name").and_then(Value::as_str)
-                    {
-                        if let Some(reason) = (self.tool_check)(name) {
-                            return Err(reason);
-                        }
+        let typed: AnthropicEvent = wire::parse(&data).map_err(|e| unreadable(&e))?;
+        let rewritten = |data: Value| SseEvent {
+            event: ev.event.clone(),
+            data: data.to_string(),
+        };
+        match typed {
+            AnthropicEvent::ContentBlockStart { content_block, .. } => {
+                match &content_block {
+                    Block::ToolUse { name, .. } | Block::ServerToolUse { name, .. } => {
+                        self.check_tool(Some(name))?
                     }
+                    Block::Unknown => self.unscanned("a content block of an unknown type")?,
+                    _ => {}
                 }
                 // A block may start with content (text, a tool input, search results): scanned
                 // whole, as a complete answer would be.
-                let Some(block) = data.get_mut("content_block") else {
-                    return Ok(vec![ev]);
-                };
-                let mut kinds = Vec::new();
-                let mut failed = None;
-                let read = crate::pipeline::content::answer_block_texts_mut(block, &mut |t| {
-                    let found = self.scanner.scan_text(t);
-                    if !found.is_empty() && self.scanner.action == OutputAction::Block {
-                        failed = Some(found.clone());
-                    }
-                    kinds.extend(found);
-                });
-                if let Err(e) = read {
-                    // Not a block of the Messages API: nothing in it can be found, so it
-                    // does not pass.
-                    return Err(format!(
-                        "a content block the gateway cannot read ({}: {})",
-                        e.field, e.message
-                    ));
-                }
-                self.kinds.extend(kinds);
-                if let Some(found) = failed {
-                    return Err(format!(
-                        "sensitive data in the answer: {}",
-                        crate::detect::joined(&found)
-                    ));
-                }
-                Ok(vec![SseEvent {
-                    event: ev.event,
-                    data: data.to_string(),
-                }])
+                let mut texts = Texts::default();
+                anthropic::block_texts(&content_block, "/content_block", &mut texts);
+                self.scan_whole(&mut data, &texts)?;
+                Ok(vec![rewritten(data)])
             }
-            Some("content_block_delta") => {
-                let (ch, field) = match data.pointer("/delta/type").and_then(Value::as_str) {
-                    Some("text_delta") => (Channel::Text(index), "text"),
-                    Some("input_json_delta") => (Channel::Args(index, 0), "partial_json"),
-                    Some("thinking_delta") => (Channel::Reasoning(index), "thinking"),
-                    _ => return Ok(vec![ev]),
+            AnthropicEvent::ContentBlockDelta { index, delta } => {
+                let (ch, field, piece) = match delta {
+                    AnthropicDelta::TextDelta { text } => (Channel::Text(index), "text", text),
+                    AnthropicDelta::InputJsonDelta { partial_json } => {
+                        (Channel::Args(index, 0), "partial_json", partial_json)
+                    }
+                    AnthropicDelta::ThinkingDelta { thinking } => {
+                        (Channel::Reasoning(index), "thinking", thinking)
+                    }
+                    AnthropicDelta::SignatureDelta {} => return Ok(vec![ev]),
+                    AnthropicDelta::CitationsDelta { .. } => {
+                        let mut texts = Texts::default();
+                        texts.strings("/delta/citation".into());
+                        self.scan_whole(&mut data, &texts)?;
+                        return Ok(vec![rewritten(data)]);
+                    }
+                    AnthropicDelta::Unknown => {
+                        self.unscanned("a delta of an unknown type")?;
+                        return Ok(vec![ev]);
+                    }
                 };
-                let piece = data["delta"][field].as_str().unwrap_or("").to_string();
                 let out = self.push(ch, &piece, false)?;
                 if out.is_empty() {
                     return Ok(Vec::new());
                 }
                 data["delta"][field] = Value::from(out);
-                Ok(vec![SseEvent {
-                    event: ev.event,
-                    data: data.to_string(),
-                }])
+                Ok(vec![rewritten(data)])
             }
-            Some("content_block_stop") => {
+            AnthropicEvent::ContentBlockStop { index } => {
                 let mut out: Vec<SseEvent> = self
                     .flush(|c| c.index() == index)?
                     .into_iter()
@@ -458,9 +501,25 @@ impl StreamScanner {
                 out.push(ev);
                 Ok(out)
             }
-            _ => Ok(vec![ev]),
+            AnthropicEvent::Unknown => {
+                self.unscanned("an event of an unknown type")?;
+                Ok(vec![ev])
+            }
+            AnthropicEvent::MessageStart {}
+            | AnthropicEvent::MessageDelta {}
+            | AnthropicEvent::MessageStop {}
+            | AnthropicEvent::Ping {}
+            | AnthropicEvent::Error {} => Ok(vec![ev]),
         }
     }
+}
+
+/// A stream event that does not fit its format's schema: not forwarded by guesswork.
+fn unreadable(e: &SchemaError) -> String {
+    format!(
+        "the provider sent a stream event the gateway cannot read (at `{}`)",
+        e.field
+    )
 }
 
 #[cfg(test)]

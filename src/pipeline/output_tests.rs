@@ -295,3 +295,140 @@ fn every_stream_part_is_scanned_or_dropped() {
     );
     assert!(!text.contains("garbage"));
 }
+
+fn all_data(events: &[SseEvent]) -> String {
+    events.iter().map(|e| e.data.as_str()).collect()
+}
+
+#[test]
+fn legacy_function_call_arguments_are_scanned_and_its_name_checked() {
+    let chunk = |f: Value| {
+        SseEvent::data(
+            json!({"object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"function_call": f}, "finish_reason": null}]})
+            .to_string(),
+        )
+    };
+    let mut s = StreamScanner::new(
+        WireFormat::OpenAi,
+        scanner(OutputAction::Redact),
+        no_tools(),
+    );
+    let (out, stop) = run(
+        &mut s,
+        vec![
+            chunk(json!({"name": "lookup", "arguments": "{\"q\": \"AKIAIOSFO"})),
+            chunk(json!({"arguments": "DNN7EXAMPLE\"} "})),
+            openai_finish(),
+        ],
+    );
+    assert_eq!(stop, None);
+    let text = all_data(&out);
+    assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
+    assert!(text.contains("[REDACTED]"), "{text}");
+    let mut s = StreamScanner::new(
+        WireFormat::OpenAi,
+        scanner(OutputAction::Redact),
+        Box::new(|n| (n == "shell").then(|| "tool `shell` is denied".to_string())),
+    );
+    let (_, stop) = run(
+        &mut s,
+        vec![chunk(json!({"name": "shell", "arguments": ""}))],
+    );
+    assert_eq!(stop.as_deref(), Some("tool `shell` is denied"));
+}
+
+fn anthropic_event(name: &str, data: Value) -> SseEvent {
+    SseEvent::named(name, data.to_string())
+}
+
+#[test]
+fn citations_in_a_stream_are_scanned() {
+    let mut s = StreamScanner::new(
+        WireFormat::Anthropic,
+        scanner(OutputAction::Redact),
+        no_tools(),
+    );
+    let (out, stop) = run(
+        &mut s,
+        vec![anthropic_event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "citations_delta",
+                "citation": {"type": "char_location", "cited_text": "write to carol@example.org"}}}),
+        )],
+    );
+    assert_eq!(stop, None);
+    let text = all_data(&out);
+    assert!(!text.contains("carol@example.org"), "{text}");
+    assert!(s.kinds.contains(&EntityKind::Email));
+}
+
+#[test]
+fn unknown_stream_parts_stop_the_stream_unless_allowed() {
+    let unknown = [
+        anthropic_event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "future_delta", "text": "carol@example.org"}}),
+        ),
+        anthropic_event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1,
+                "content_block": {"type": "future_block", "text": "x"}}),
+        ),
+        anthropic_event("future_event", json!({"type": "future_event", "x": 1})),
+    ];
+    for ev in unknown {
+        let mut s = StreamScanner::new(
+            WireFormat::Anthropic,
+            scanner(OutputAction::Redact),
+            no_tools(),
+        );
+        let (_, stop) = run(&mut s, vec![ev.clone()]);
+        assert!(stop.is_some_and(|r| r.contains("cannot scan")), "{ev:?}");
+        let mut s = StreamScanner::new(
+            WireFormat::Anthropic,
+            scanner(OutputAction::Redact),
+            no_tools(),
+        )
+        .passing_unscanned(true);
+        let (out, stop) = run(&mut s, vec![ev.clone()]);
+        assert_eq!((stop, out.len()), (None, 1), "{ev:?}");
+        assert!(s.kinds.contains(&EntityKind::UnscannedPart));
+    }
+}
+
+#[test]
+fn events_that_do_not_fit_the_schema_stop_the_stream() {
+    for (format, ev) in [
+        (
+            WireFormat::Anthropic,
+            anthropic_event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}}),
+            ),
+        ),
+        (
+            WireFormat::Anthropic,
+            anthropic_event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": ["carol@example.org"]}}),
+            ),
+        ),
+        (
+            WireFormat::OpenAi,
+            SseEvent::data(
+                json!({"choices": [{"index": 0, "delta": {"content": {"t": "carol@example.org"}}}]})
+                    .to_string(),
+            ),
+        ),
+    ] {
+        let mut s = StreamScanner::new(format, scanner(OutputAction::Redact), no_tools());
+        let (out, stop) = run(&mut s, vec![ev.clone()]);
+        let reason = stop.expect("stopped");
+        assert!(reason.contains("cannot read"), "{reason}");
+        assert!(!reason.contains("carol"), "{reason}");
+        assert!(out.is_empty(), "{ev:?}");
+    }
+}

@@ -129,9 +129,12 @@ impl Step for ScanOutput {
                     pii: false,
                     restore: Vec::new(),
                 });
+                let pass = gov.config.pipeline.unscanned_parts == UnscannedParts::Pass;
                 let check = move |name: &str| tool_denied(&gov, &tools_flag, name);
-                ctx.streaming.scanner =
-                    Some(StreamScanner::new(ctx.format, scanner, Box::new(check)));
+                ctx.streaming.scanner = Some(
+                    StreamScanner::new(ctx.format, scanner, Box::new(check))
+                        .passing_unscanned(pass),
+                );
             }
             None => {}
         }

@@ -17,6 +17,7 @@
 pub mod answer;
 pub mod anthropic;
 pub mod openai;
+pub mod stream;
 
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 
