@@ -1189,6 +1189,71 @@ async fn answers_the_gateway_cannot_read_are_not_passed_on() {
     }
 }
 
+/// Stream events the gateway cannot read are not forwarded as they came: an event that is not
+/// JSON is dropped and recorded (both formats), a delta of an unknown type stops the stream
+/// unless the operator lets unscanned parts pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_events_the_gateway_cannot_read_are_not_forwarded() {
+    let upstream = Upstream::start(&["--chunks", "2"]);
+    let stream_of = |gw: &Gateway, key: &str, path: &'static str, text: &str| {
+        let req = gw
+            .http
+            .post(format!("{}{path}", gw.url))
+            .bearer_auth(key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&request(path, text, true));
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            common::body_text(resp).await
+        }
+    };
+    let gw = gateway(Db::Sqlite, &upstream, "").await;
+    let (key, _) = gw.agent("streams").await;
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let text = stream_of(&gw, &key, path, "fake:shape=garbage_event hello").await;
+        assert!(!text.contains("not json"), "{path}: {text}");
+        assert!(
+            text.contains("[DONE]") || text.contains("message_stop"),
+            "{path}: {text}"
+        );
+        let events = gw.audit_all().await;
+        let done = stream_completions(&events);
+        let last = done.last().unwrap();
+        assert!(
+            last["detections"].to_string().contains("UNSCANNED_EVENT"),
+            "{path}: {last}"
+        );
+    }
+    let text = stream_of(&gw, &key, "/v1/messages", "fake:shape=unknown_block hello").await;
+    assert!(!text.contains("future_delta"), "{text}");
+    assert!(!text.contains("message_stop"), "{text}");
+    assert!(text.contains("cannot scan"), "{text}");
+    let events = gw.audit_all().await;
+    let last = *stream_completions(&events).last().unwrap();
+    assert_eq!(last["details"]["outcome"], "blocked", "{last}");
+
+    let gw = gateway(
+        Db::Sqlite,
+        &upstream,
+        "[pipeline]\nunscanned_parts = \"pass\"\n",
+    )
+    .await;
+    let (key, _) = gw.agent("streams").await;
+    let text = stream_of(&gw, &key, "/v1/messages", "fake:shape=unknown_block hello").await;
+    assert!(
+        text.contains("future_delta") && text.contains("message_stop"),
+        "{text}"
+    );
+    let events = gw.audit_all().await;
+    let last = *stream_completions(&events).last().unwrap();
+    assert_eq!(last["details"]["outcome"], "completed", "{last}");
+    assert!(
+        last["detections"].to_string().contains("UNSCANNED_PART"),
+        "{last}"
+    );
+}
+
 /// A barrage of hostile requests — malformed bodies, wrong types, unknown roles and parts,
 /// loosening flags, smuggled characters, oversized fields — gets clear 4xx refusals or governed
 /// 2xx answers, never a 5xx, on both wire formats.

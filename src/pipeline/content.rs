@@ -155,6 +155,7 @@ mod tests {
                 {"type": "refusal", "refusal": "MARK"}], "refusal": "MARK",
              "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{\"q\":\"MARK\"}"}}]},
             {"role": "assistant", "content": null, "function_call": {"name": "f", "arguments": "MARK"}},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "d", "type": "custom", "custom": {"name": "g", "input": "MARK"}}]},
             {"role": "tool", "tool_call_id": "c", "content": [{"type": "text", "text": "MARK"}]},
             {"role": "function", "name": "f", "content": "MARK"}],
             "tools": [{"type": "function", "function": {"name": "f", "description": "MARK",
@@ -198,7 +199,8 @@ mod tests {
     fn every_answer_text_is_read() {
         let mut o = json!({"choices": [{"message": {"content": "MARK", "refusal": "MARK",
             "reasoning_content": "MARK", "function_call": {"name": "f", "arguments": "MARK"},
-            "tool_calls": [{"function": {"name": "g", "arguments": "MARK"}}]}}]});
+            "tool_calls": [{"function": {"name": "g", "arguments": "MARK"}},
+                {"type": "custom", "custom": {"name": "h", "input": "MARK"}}]}}]});
         let mut a = json!({"content": [{"type": "text", "text": "MARK"},
             {"type": "thinking", "thinking": "MARK"},
             {"type": "tool_use", "id": "t", "name": "f", "input": {"q": "MARK"}}]});
@@ -209,7 +211,7 @@ mod tests {
             answer_texts_mut(body, format, &mut |s| *s = s.replace("MARK", "seen")).unwrap();
             assert!(!body.to_string().contains("MARK"), "{body}");
         }
-        assert_eq!(called_tools(&o, WireFormat::OpenAi), vec!["g", "f"]);
+        assert_eq!(called_tools(&o, WireFormat::OpenAi), vec!["g", "h", "f"]);
         let legacy = json!({"model": "m", "messages": [{"role": "user", "content": "x"}],
             "functions": [{"name": "shell"}]});
         assert_eq!(declared_tools(&legacy, WireFormat::OpenAi), vec!["shell"]);
@@ -260,6 +262,11 @@ mod tests {
                 "choices[0].message.tool_calls[0].function.arguments",
             ),
             (json!({"choices": {"0": {}}}), WireFormat::OpenAi, "choices"),
+            (
+                json!({"choices": [{"message": {"tool_calls": [{"id": "x"}]}}]}),
+                WireFormat::OpenAi,
+                "choices[0].message.tool_calls[0].function",
+            ),
             // A tagged block reports the block (serde reads its fields after the tag).
             (
                 json!({"content": [{"type": "text", "text": 7}]}),

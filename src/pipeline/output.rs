@@ -142,6 +142,8 @@ enum Channel {
     Reasoning(u64),
     /// OpenAI legacy `delta.function_call.arguments` of a choice.
     Function(u64),
+    /// OpenAI custom tool call input (choice, tool index).
+    Custom(u64, u64),
 }
 
 impl Channel {
@@ -152,7 +154,8 @@ impl Channel {
             | Channel::Args(i, _)
             | Channel::Refusal(i)
             | Channel::Reasoning(i)
-            | Channel::Function(i) => i,
+            | Channel::Function(i)
+            | Channel::Custom(i, _) => i,
         }
     }
 
@@ -162,7 +165,7 @@ impl Channel {
             Channel::Text(_) => Some("content"),
             Channel::Refusal(_) => Some("refusal"),
             Channel::Reasoning(_) => Some("reasoning_content"),
-            Channel::Args(..) | Channel::Function(_) => None,
+            Channel::Args(..) | Channel::Function(_) | Channel::Custom(..) => None,
         }
     }
 }
@@ -285,6 +288,9 @@ impl StreamScanner {
                         json!({"tool_calls": [{"index": t, "function": {"arguments": text}}]})
                     }
                     (Channel::Function(_), _) => json!({"function_call": {"arguments": text}}),
+                    (Channel::Custom(_, t), _) => {
+                        json!({"tool_calls": [{"index": t, "custom": {"input": text}}]})
+                    }
                     (_, Some(field)) => json!({ field: text }),
                     (_, None) => return None,
                 };
@@ -300,7 +306,7 @@ impl StreamScanner {
                     Channel::Text(i) | Channel::Refusal(i) => {
                         (i, json!({"type": "text_delta", "text": text}))
                     }
-                    Channel::Args(i, _) | Channel::Function(i) => {
+                    Channel::Args(i, _) | Channel::Function(i) | Channel::Custom(i, _) => {
                         (i, json!({"type": "input_json_delta", "partial_json": text}))
                     }
                     Channel::Reasoning(i) => {
@@ -382,11 +388,19 @@ impl StreamScanner {
                     }
                 }
                 for (k, call) in d.tool_calls.iter().flatten().enumerate() {
-                    let Some(f) = &call.function else { continue };
-                    self.check_tool(f.name.as_deref())?;
-                    if let Some(piece) = &f.arguments {
-                        let out = self.push(Channel::Args(i, call.index), piece, false)?;
-                        delta["tool_calls"][k]["function"]["arguments"] = Value::from(out);
+                    if let Some(f) = &call.function {
+                        self.check_tool(f.name.as_deref())?;
+                        if let Some(piece) = &f.arguments {
+                            let out = self.push(Channel::Args(i, call.index), piece, false)?;
+                            delta["tool_calls"][k]["function"]["arguments"] = Value::from(out);
+                        }
+                    }
+                    if let Some(c) = &call.custom {
+                        self.check_tool(c.name.as_deref())?;
+                        if let Some(piece) = &c.input {
+                            let out = self.push(Channel::Custom(i, call.index), piece, false)?;
+                            delta["tool_calls"][k]["custom"]["input"] = Value::from(out);
+                        }
                     }
                 }
                 if let Some(f) = &d.function_call {
@@ -414,6 +428,14 @@ impl StreamScanner {
                                 .map(|d| d.entry("tool_calls").or_insert_with(|| json!([])));
                             if let Some(Value::Array(calls)) = calls {
                                 calls.push(json!({"index": t, "function": {"arguments": text}}));
+                            }
+                        }
+                        (Channel::Custom(_, t), _) => {
+                            let calls = delta
+                                .as_object_mut()
+                                .map(|d| d.entry("tool_calls").or_insert_with(|| json!([])));
+                            if let Some(Value::Array(calls)) = calls {
+                                calls.push(json!({"index": t, "custom": {"input": text}}));
                             }
                         }
                         (Channel::Function(_), _) => {

@@ -432,3 +432,40 @@ fn events_that_do_not_fit_the_schema_stop_the_stream() {
         assert!(out.is_empty(), "{ev:?}");
     }
 }
+
+#[test]
+fn custom_tool_call_input_is_scanned_and_its_name_checked() {
+    let chunk = |call: Value| {
+        SseEvent::data(
+            json!({"object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]})
+            .to_string(),
+        )
+    };
+    let mut s = StreamScanner::new(
+        WireFormat::OpenAi,
+        scanner(OutputAction::Redact),
+        Box::new(|n| (n == "shell").then(|| "tool `shell` is denied".to_string())),
+    );
+    let (out, stop) = run(
+        &mut s,
+        vec![
+            chunk(
+                json!({"index": 0, "type": "custom", "custom": {"name": "notes", "input": "mail carol@exa"}}),
+            ),
+            chunk(json!({"index": 0, "custom": {"input": "mple.org now "}})),
+            openai_finish(),
+        ],
+    );
+    assert_eq!(stop, None);
+    let text = all_data(&out);
+    assert!(!text.contains("carol@example.org"), "{text}");
+    assert!(text.contains("[MASKED_EMAIL]"), "{text}");
+    let (_, stop) = run(
+        &mut s,
+        vec![chunk(
+            json!({"index": 1, "type": "custom", "custom": {"name": "shell", "input": ""}}),
+        )],
+    );
+    assert_eq!(stop.as_deref(), Some("tool `shell` is denied"));
+}

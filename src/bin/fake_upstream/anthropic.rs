@@ -128,7 +128,7 @@ fn stream_events(req: &Prepared, ids: &Ids, chunks: usize) -> sse::Events {
             .map(|p| json!({"type": "input_json_delta", "partial_json": p}))
             .collect(),
     };
-    let pieces = deltas
+    let mut pieces: Vec<String> = deltas
         .into_iter()
         .map(|delta| {
             sse::event(
@@ -137,6 +137,19 @@ fn stream_events(req: &Prepared, ids: &Ids, chunks: usize) -> sse::Events {
             )
         })
         .collect();
+    if let Answer::Text(t) = &req.answer {
+        match req.shape {
+            Some(Shape::GarbageEvent) => pieces.push(format!(
+                "event: content_block_delta\ndata: not json {t}\n\n"
+            )),
+            Some(Shape::UnknownBlock) => pieces.push(sse::event(
+                "content_block_delta",
+                &json!({"type": "content_block_delta", "index": 0,
+                        "delta": {"type": "future_delta", "text": t}}),
+            )),
+            _ => {}
+        }
+    }
 
     let tail = vec![
         sse::event(

@@ -40,8 +40,11 @@ pub struct Directives {
 /// Complete answers that a provider should not send, but might.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
-    /// Anthropic: the text block has a type the Messages API does not define (yet).
+    /// Anthropic: the text block has a type the Messages API does not define (yet); in a
+    /// stream, an extra delta of such a type carries the text.
     UnknownBlock,
+    /// Streams: an extra event whose data is not JSON carries the text.
+    GarbageEvent,
     /// The answer's text is where the format has no text: OpenAI `message.content` an object,
     /// Anthropic `content` a string instead of blocks.
     OffSchema,
@@ -73,6 +76,7 @@ pub fn parse(text: &str) -> Result<Directives, String> {
             ("stall", None) => d.stall = true,
             ("shape", Some("unknown_block")) => d.shape = Some(Shape::UnknownBlock),
             ("shape", Some("offschema")) => d.shape = Some(Shape::OffSchema),
+            ("shape", Some("garbage_event")) => d.shape = Some(Shape::GarbageEvent),
             ("call", Some(v))
                 if !v.is_empty()
                     && v.bytes()
@@ -109,6 +113,20 @@ mod tests {
         );
         assert!(parse("fake:call=").is_err());
         assert!(parse("fake:call=a;b").is_err());
+    }
+
+    #[test]
+    fn shape_directive_names_a_known_shape() {
+        assert_eq!(
+            parse("fake:shape=garbage_event").unwrap().shape,
+            Some(Shape::GarbageEvent)
+        );
+        assert_eq!(
+            parse("fake:shape=offschema").unwrap().shape,
+            Some(Shape::OffSchema)
+        );
+        assert!(parse("fake:shape=round").is_err());
+        assert!(parse("fake:shape").is_err());
     }
 
     #[test]

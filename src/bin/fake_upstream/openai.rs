@@ -170,5 +170,9 @@ fn stream_events(req: &Prepared, ids: &Ids, chunks: usize) -> sse::Events {
         tail.push(sse::data(&last));
     }
     tail.push("data: [DONE]\n\n".to_owned());
+    let mut pieces: Vec<String> = pieces;
+    if let (Some(Shape::GarbageEvent), Answer::Text(t)) = (req.shape, &req.answer) {
+        pieces.push(format!("data: not json {t}\n\n"));
+    }
     sse::Events { head, pieces, tail }
 }

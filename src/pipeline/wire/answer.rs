@@ -73,10 +73,15 @@ pub fn read(body: &Value, format: WireFormat) -> Result<Content, SchemaError> {
                 if m.reasoning_content.is_some() {
                     out.texts.text(format!("{at}/reasoning_content"));
                 }
-                for (k, call) in m.tool_calls.iter().flatten().enumerate() {
-                    out.texts
-                        .text(format!("{at}/tool_calls/{k}/function/arguments"));
-                    out.called_tools.push(call.function.name.clone());
+                let calls = m.tool_calls.as_deref().unwrap_or_default();
+                openai::check_tool_calls(calls, &format!("choices[{i}].message"))?;
+                for (k, (name, input)) in calls
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, c)| c.name_and_input().map(|n| (k, n)))
+                {
+                    out.texts.text(format!("{at}/tool_calls/{k}/{input}"));
+                    out.called_tools.push(name.to_string());
                 }
                 if let Some(call) = &m.function_call {
                     out.texts.text(format!("{at}/function_call/arguments"));

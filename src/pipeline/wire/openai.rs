@@ -114,7 +114,42 @@ impl Part {
 pub struct ToolCall {
     #[serde(default)]
     pub id: Option<String>,
-    pub function: FunctionCall,
+    /// `type: function` calls.
+    #[serde(default)]
+    pub function: Option<FunctionCall>,
+    /// `type: custom` calls (free-form input to a custom tool).
+    #[serde(default)]
+    pub custom: Option<CustomCall>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CustomCall {
+    pub name: String,
+    pub input: String,
+}
+
+impl ToolCall {
+    /// The called tool's name, and where its input is (relative to the call).
+    pub fn name_and_input(&self) -> Option<(&str, &'static str)> {
+        match (&self.function, &self.custom) {
+            (Some(f), _) => Some((&f.name, "function/arguments")),
+            (None, Some(c)) => Some((&c.name, "custom/input")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A tool call must be a function or a custom call.
+pub fn check_tool_calls(calls: &[ToolCall], at: &str) -> Result<(), SchemaError> {
+    for (k, c) in calls.iter().enumerate() {
+        if c.name_and_input().is_none() {
+            return Err(SchemaError::new(
+                format!("{at}.tool_calls[{k}].function"),
+                "is required (or `custom` for a custom tool call)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +245,10 @@ fn check_message(i: usize, m: &Message, checked: &mut Checked) -> Result<(), Sch
             }
         }
     }
+    check_tool_calls(
+        m.tool_calls.as_deref().unwrap_or_default(),
+        &format!("messages[{i}]"),
+    )?;
     if m.role == Role::Tool && m.tool_call_id.is_none() {
         return Err(SchemaError::new(
             at("tool_call_id"),
@@ -276,8 +315,10 @@ pub fn message_texts(m: &Message, at: &str, out: &mut Texts) {
     if m.refusal.is_some() {
         out.text(format!("{at}/refusal"));
     }
-    for (k, _) in m.tool_calls.iter().flatten().enumerate() {
-        out.text(format!("{at}/tool_calls/{k}/function/arguments"));
+    for (k, call) in m.tool_calls.iter().flatten().enumerate() {
+        if let Some((_, input)) = call.name_and_input() {
+            out.text(format!("{at}/tool_calls/{k}/{input}"));
+        }
     }
     if m.function_call.is_some() {
         out.text(format!("{at}/function_call/arguments"));

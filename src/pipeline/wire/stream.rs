@@ -51,6 +51,17 @@ pub struct DeltaToolCall {
     pub index: u64,
     #[serde(default)]
     pub function: Option<DeltaFunction>,
+    /// A custom tool call: its input streams like function arguments.
+    #[serde(default)]
+    pub custom: Option<DeltaCustom>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeltaCustom {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub input: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

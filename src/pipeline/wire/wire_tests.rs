@@ -211,3 +211,20 @@ fn refusals_never_quote_the_value_they_refuse() {
         "missing field `…`"
     );
 }
+
+#[test]
+fn a_tool_call_is_a_function_or_a_custom_call() {
+    let with = |call: serde_json::Value| json!({"model": "m", "messages": [{"role": "assistant", "content": null, "tool_calls": [call]}]});
+    assert!(openai(with(
+        json!({"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}})
+    ))
+    .is_ok());
+    assert!(openai(with(
+        json!({"id": "a", "type": "custom", "custom": {"name": "g", "input": "x"}})
+    ))
+    .is_ok());
+    assert_eq!(
+        field_of(openai(with(json!({"id": "a", "type": "custom"})))),
+        "messages[0].tool_calls[0].function"
+    );
+}
