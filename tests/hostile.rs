@@ -764,11 +764,17 @@ async fn a_warned_tool_call_answers_as_audited() {
     let config = "[tools]\ndeny = [\"shell\"]\n[flags]\ngrant = \"mode\"\n";
     let gw = gateway(Db::Sqlite, &upstream, config).await;
     let (key, _) = gw.agent("observer").await;
-    for mode in ["observe", "warn"] {
+    for (mode, path) in [
+        ("observe", "/v1/chat/completions"),
+        ("warn", "/v1/chat/completions"),
+        ("observe", "/v1/messages"),
+        ("warn", "/v1/messages"),
+    ] {
         let (status, _, body) = gw
-            .chat_with(
+            .chat_with_path(
+                path,
                 &key,
-                &msg("fake:call=shell do it"),
+                &request(path, "fake:call=shell do it", false),
                 &[("x-tappass-flags", &format!("mode={mode}"))],
             )
             .await;
@@ -1252,6 +1258,94 @@ async fn stream_events_the_gateway_cannot_read_are_not_forwarded() {
         last["detections"].to_string().contains("UNSCANNED_PART"),
         "{last}"
     );
+}
+
+/// A stream is governed to its end however it ends: a client that hangs up mid-stream, and a
+/// provider that cuts its stream short, each leave a completion event with that outcome and a
+/// settled reservation — on both wire formats.
+async fn every_stream_end_is_audited_and_settled(backend: &str) {
+    let Some((db, _pg)) = database(backend).await else {
+        return;
+    };
+    let upstream = Upstream::start(&["--chunks", "8", "--chunk-delay-ms", "250"]);
+    let gw = gateway(db, &upstream, "[budgets]\nper_day_usd = 1.0\n").await;
+    let (key, _) = gw.agent("leaver").await;
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        let before = stream_completions(&gw.audit_all().await).len();
+        let mut resp = gw
+            .http
+            .post(format!("{}{path}", gw.url))
+            .bearer_auth(&key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&request(
+                path,
+                "one two three four five six seven eight",
+                true,
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let first = resp.chunk().await.unwrap();
+        assert!(first.is_some(), "{path}: the stream started");
+        drop(resp);
+        let mut done = None;
+        for _ in 0..100 {
+            let events = gw.audit_all().await;
+            if let Some(e) = stream_completions(&events).get(before) {
+                done = Some((*e).clone());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let done = done.unwrap_or_else(|| panic!("{path}: no completion event after a hang-up"));
+        assert_eq!(
+            done["details"]["outcome"], "client_closed",
+            "{path}: {done}"
+        );
+        assert!(
+            done["cost"]["usd_micros"].as_u64().unwrap() > 0,
+            "{path}: {done}"
+        );
+
+        let text = {
+            let resp = gw
+                .http
+                .post(format!("{}{path}", gw.url))
+                .bearer_auth(&key)
+                .header("anthropic-version", "2023-06-01")
+                .json(&request(path, "cut me short fake:stream_cut", true))
+                .send()
+                .await
+                .unwrap();
+            resp.text().await.unwrap_or_default()
+        };
+        assert!(
+            !text.contains("[DONE]") && !text.contains("message_stop"),
+            "{path}: {text}"
+        );
+        let events = gw.audit_all().await;
+        let last = *stream_completions(&events).last().unwrap();
+        assert_eq!(
+            last["details"]["outcome"], "upstream_error",
+            "{path}: {last}"
+        );
+        assert!(
+            last["cost"]["usd_micros"].as_u64().unwrap() > 0,
+            "{path}: {last}"
+        );
+    }
+    assert_eq!(gw.verify().await["verified"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stream_end_is_audited_and_settled_sqlite() {
+    every_stream_end_is_audited_and_settled("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stream_end_is_audited_and_settled_postgres() {
+    every_stream_end_is_audited_and_settled("postgres").await;
 }
 
 /// A barrage of hostile requests — malformed bodies, wrong types, unknown roles and parts,
