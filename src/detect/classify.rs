@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn every_kind_alone_has_its_familys_level() {
         use EntityKind::*;
-        for k in EntityKind::ALL {
+        for &k in EntityKind::ALL {
             let want = match k.family() {
                 Family::Secret => Restricted,
                 Family::Pii if matches!(k, CreditCard | UsSsn | Iban) => Restricted,
@@ -119,8 +119,8 @@ mod tests {
 
     #[test]
     fn every_pair_is_the_max_of_its_parts() {
-        for a in EntityKind::ALL {
-            for b in EntityKind::ALL {
+        for &a in EntityKind::ALL {
+            for &b in EntityKind::ALL {
                 assert_eq!(classify([a, b]), classify_kind(a).max(classify_kind(b)));
             }
         }

@@ -2,53 +2,6 @@
 //! belongs to. A finding carries one of these, never a free string; the audit trail and the
 //! policy input record its stored name (`as_str`), which never changes once released.
 
-/// What a detector (or a governance step) found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EntityKind {
-    // PII (detect_pii)
-    Email,
-    PhoneNumber,
-    CreditCard,
-    Iban,
-    UsSsn,
-    IpAddress,
-    MacAddress,
-    DateOfBirth,
-    // Secrets (detect_secrets)
-    AwsAccessKey,
-    AwsSecretKey,
-    GithubToken,
-    GitlabToken,
-    SlackToken,
-    StripeKey,
-    GoogleApiKey,
-    OpenaiApiKey,
-    AnthropicApiKey,
-    Jwt,
-    PrivateKey,
-    Password,
-    ConnectionString,
-    GenericSecret,
-    // Prompt injection (detect_injection): the verdict and its signals
-    PromptInjection,
-    InstructionOverride,
-    RoleHijack,
-    PromptExtraction,
-    DelimiterInjection,
-    EncodingTrick,
-    // Unicode tricks (detect_unicode)
-    InvisibleCharacter,
-    BidiControl,
-    TagCharacter,
-    Homoglyph,
-    // Governance: what the other steps record
-    ToolDenied,
-    UnscannedPart,
-    OpaquePart,
-    UnscannedEvent,
-    RateLimit,
-}
-
 /// Which detector reports a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -56,122 +9,90 @@ pub enum Family {
     Secret,
     Injection,
     Unicode,
+    /// What the governance steps record (a denied tool, an unscanned part, a rate limit).
     Governance,
 }
 
-impl EntityKind {
-    pub const ALL: [EntityKind; 37] = {
-        use EntityKind::*;
-        [
-            Email,
-            PhoneNumber,
-            CreditCard,
-            Iban,
-            UsSsn,
-            IpAddress,
-            MacAddress,
-            DateOfBirth,
-            AwsAccessKey,
-            AwsSecretKey,
-            GithubToken,
-            GitlabToken,
-            SlackToken,
-            StripeKey,
-            GoogleApiKey,
-            OpenaiApiKey,
-            AnthropicApiKey,
-            Jwt,
-            PrivateKey,
-            Password,
-            ConnectionString,
-            GenericSecret,
-            PromptInjection,
-            InstructionOverride,
-            RoleHijack,
-            PromptExtraction,
-            DelimiterInjection,
-            EncodingTrick,
-            InvisibleCharacter,
-            BidiControl,
-            TagCharacter,
-            Homoglyph,
-            ToolDenied,
-            UnscannedPart,
-            OpaquePart,
-            UnscannedEvent,
-            RateLimit,
-        ]
-    };
-
-    /// The stored name (audit trail, policy input, configuration, placeholders).
-    pub fn as_str(self) -> &'static str {
-        use EntityKind::*;
-        match self {
-            Email => "EMAIL",
-            PhoneNumber => "PHONE_NUMBER",
-            CreditCard => "CREDIT_CARD",
-            Iban => "IBAN",
-            UsSsn => "US_SSN",
-            IpAddress => "IP_ADDRESS",
-            MacAddress => "MAC_ADDRESS",
-            DateOfBirth => "DATE_OF_BIRTH",
-            AwsAccessKey => "AWS_ACCESS_KEY",
-            AwsSecretKey => "AWS_SECRET_KEY",
-            GithubToken => "GITHUB_TOKEN",
-            GitlabToken => "GITLAB_TOKEN",
-            SlackToken => "SLACK_TOKEN",
-            StripeKey => "STRIPE_KEY",
-            GoogleApiKey => "GOOGLE_API_KEY",
-            OpenaiApiKey => "OPENAI_API_KEY",
-            AnthropicApiKey => "ANTHROPIC_API_KEY",
-            Jwt => "JWT",
-            PrivateKey => "PRIVATE_KEY",
-            Password => "PASSWORD",
-            ConnectionString => "CONNECTION_STRING",
-            GenericSecret => "GENERIC_SECRET",
-            PromptInjection => "PROMPT_INJECTION",
-            InstructionOverride => "INSTRUCTION_OVERRIDE",
-            RoleHijack => "ROLE_HIJACK",
-            PromptExtraction => "PROMPT_EXTRACTION",
-            DelimiterInjection => "DELIMITER_INJECTION",
-            EncodingTrick => "ENCODING_TRICK",
-            InvisibleCharacter => "INVISIBLE_CHARACTER",
-            BidiControl => "BIDI_CONTROL",
-            TagCharacter => "TAG_CHARACTER",
-            Homoglyph => "HOMOGLYPH",
-            ToolDenied => "TOOL_DENIED",
-            UnscannedPart => "UNSCANNED_PART",
-            OpaquePart => "OPAQUE_PART",
-            UnscannedEvent => "UNSCANNED_EVENT",
-            RateLimit => "RATE_LIMIT",
+/// Declares `EntityKind` from one table: each variant once, with its stored name and family.
+macro_rules! entity_kinds {
+    ($($variant:ident = $name:literal, $family:ident;)*) => {
+        /// What a detector (or a governance step) found.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EntityKind {
+            $($variant,)*
         }
-    }
 
-    pub fn parse(name: &str) -> Option<EntityKind> {
-        EntityKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
+        impl EntityKind {
+            /// Every kind, in table order.
+            pub const ALL: &'static [EntityKind] = &[$(EntityKind::$variant,)*];
 
-    pub fn family(self) -> Family {
-        use EntityKind::*;
-        match self {
-            Email | PhoneNumber | CreditCard | Iban | UsSsn | IpAddress | MacAddress
-            | DateOfBirth => Family::Pii,
-            AwsAccessKey | AwsSecretKey | GithubToken | GitlabToken | SlackToken | StripeKey
-            | GoogleApiKey | OpenaiApiKey | AnthropicApiKey | Jwt | PrivateKey | Password
-            | ConnectionString | GenericSecret => Family::Secret,
-            PromptInjection | InstructionOverride | RoleHijack | PromptExtraction
-            | DelimiterInjection | EncodingTrick => Family::Injection,
-            InvisibleCharacter | BidiControl | TagCharacter | Homoglyph => Family::Unicode,
-            ToolDenied | UnscannedPart | OpaquePart | UnscannedEvent | RateLimit => {
-                Family::Governance
+            /// The stored name (audit trail, policy input, configuration, placeholders).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EntityKind::$variant => $name,)*
+                }
+            }
+
+            /// The detector that reports it.
+            pub fn family(self) -> Family {
+                match self {
+                    $(EntityKind::$variant => Family::$family,)*
+                }
             }
         }
+    };
+}
+
+entity_kinds! {
+    Email = "EMAIL", Pii;
+    PhoneNumber = "PHONE_NUMBER", Pii;
+    CreditCard = "CREDIT_CARD", Pii;
+    Iban = "IBAN", Pii;
+    UsSsn = "US_SSN", Pii;
+    IpAddress = "IP_ADDRESS", Pii;
+    MacAddress = "MAC_ADDRESS", Pii;
+    DateOfBirth = "DATE_OF_BIRTH", Pii;
+    AwsAccessKey = "AWS_ACCESS_KEY", Secret;
+    AwsSecretKey = "AWS_SECRET_KEY", Secret;
+    GithubToken = "GITHUB_TOKEN", Secret;
+    GitlabToken = "GITLAB_TOKEN", Secret;
+    SlackToken = "SLACK_TOKEN", Secret;
+    StripeKey = "STRIPE_KEY", Secret;
+    GoogleApiKey = "GOOGLE_API_KEY", Secret;
+    OpenaiApiKey = "OPENAI_API_KEY", Secret;
+    AnthropicApiKey = "ANTHROPIC_API_KEY", Secret;
+    Jwt = "JWT", Secret;
+    PrivateKey = "PRIVATE_KEY", Secret;
+    Password = "PASSWORD", Secret;
+    ConnectionString = "CONNECTION_STRING", Secret;
+    GenericSecret = "GENERIC_SECRET", Secret;
+    PromptInjection = "PROMPT_INJECTION", Injection;
+    InstructionOverride = "INSTRUCTION_OVERRIDE", Injection;
+    RoleHijack = "ROLE_HIJACK", Injection;
+    PromptExtraction = "PROMPT_EXTRACTION", Injection;
+    DelimiterInjection = "DELIMITER_INJECTION", Injection;
+    EncodingTrick = "ENCODING_TRICK", Injection;
+    InvisibleCharacter = "INVISIBLE_CHARACTER", Unicode;
+    BidiControl = "BIDI_CONTROL", Unicode;
+    TagCharacter = "TAG_CHARACTER", Unicode;
+    Homoglyph = "HOMOGLYPH", Unicode;
+    ToolDenied = "TOOL_DENIED", Governance;
+    UnscannedPart = "UNSCANNED_PART", Governance;
+    OpaquePart = "OPAQUE_PART", Governance;
+    UnscannedEvent = "UNSCANNED_EVENT", Governance;
+    RateLimit = "RATE_LIMIT", Governance;
+}
+
+impl EntityKind {
+    pub fn parse(name: &str) -> Option<EntityKind> {
+        EntityKind::ALL.iter().copied().find(|k| k.as_str() == name)
     }
 
     /// The kinds of one family, in `ALL` order.
     pub fn of(family: Family) -> impl Iterator<Item = EntityKind> {
         EntityKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(move |k| k.family() == family)
     }
 }
@@ -195,7 +116,7 @@ mod tests {
     #[test]
     fn every_kind_is_listed_once_and_round_trips_through_its_name() {
         let mut names: Vec<&str> = EntityKind::ALL.iter().map(|k| k.as_str()).collect();
-        for k in EntityKind::ALL {
+        for &k in EntityKind::ALL {
             assert_eq!(EntityKind::parse(k.as_str()), Some(k));
             assert_eq!(k.to_string(), k.as_str());
             let upper_snake = k
