@@ -228,9 +228,9 @@ impl From<crate::store::StoreError> for Refusal {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_refusal_has_a_status_in_range_and_a_message() {
-        let all = [
+    /// One of each.
+    fn all() -> Vec<Refusal> {
+        vec![
             Refusal::invalid("model", "is required"),
             Refusal::InvalidFlags("bad".into()),
             Refusal::UnscannedPart {
@@ -278,8 +278,12 @@ mod tests {
                 retry_after: Some("3".into()),
             },
             Refusal::Internal("i".into()),
-        ];
-        for r in &all {
+        ]
+    }
+
+    #[test]
+    fn every_refusal_has_a_status_in_range_and_a_message() {
+        for r in &all() {
             let (status, _, code) = r.class();
             assert!((400..600).contains(&status), "{r:?}");
             assert!(!r.to_string().is_empty(), "{r:?}");
@@ -294,6 +298,32 @@ mod tests {
                 ),
                 "{r:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_api_docs_name_every_status_type_and_code() {
+        let doc = include_str!("../docs/api.md");
+        for r in all() {
+            let (status, kind, code) = r.class();
+            if let Refusal::UpstreamRejected { .. } = r {
+                continue; // the provider's own status and body
+            }
+            let row = doc
+                .lines()
+                .filter(|l| l.starts_with(&format!("| {status} ")))
+                .find(|l| l.contains(&format!("`{}`", kind.as_str())))
+                .unwrap_or_else(|| panic!("docs/api.md has no row for {status} {}", kind.as_str()));
+            if let Some(code) = code {
+                let listed = doc
+                    .lines()
+                    .filter(|l| l.starts_with(&format!("| {status} ")))
+                    .any(|l| l.contains(&format!("`{code}`")));
+                assert!(
+                    listed,
+                    "docs/api.md: {status} does not list `{code}` ({row})"
+                );
+            }
         }
     }
 
