@@ -8,9 +8,6 @@
 
 use serde_json::Value;
 
-use crate::pipeline::wire::{self, answer, SchemaError};
-use crate::providers::WireFormat;
-
 /// One place of text in a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextAt {
@@ -62,45 +59,34 @@ fn strings_mut(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
     }
 }
 
-/// The texts of a request (what `validate_input` records after the schema check).
-pub fn request_texts(body: &Value, format: WireFormat) -> Result<Texts, SchemaError> {
-    Ok(wire::check(body, format)?.texts)
-}
-
-/// Calls `f` on every text of a request: message contents and the text of every part type,
-/// the Anthropic `system` prompt, tool results, tool-call arguments and inputs echoed back,
-/// documents and search results, thinking, refusals, and tool definitions (descriptions and
-/// schemas — a poisoned tool description is an injection too).
-pub fn request_texts_mut(
-    body: &mut Value,
-    format: WireFormat,
-    f: &mut dyn FnMut(&mut String),
-) -> Result<(), SchemaError> {
-    request_texts(body, format)?.for_each_mut(body, f);
-    Ok(())
-}
-
-/// What a complete answer carries, by its typed model.
-pub fn answer_content(body: &Value, format: WireFormat) -> Result<answer::Content, SchemaError> {
-    answer::read(body, format)
-}
-
-/// Calls `f` on every text of a complete answer: OpenAI `choices[].message` content, refusal,
-/// reasoning and tool/function call arguments; Anthropic `content[]` blocks (text, thinking,
-/// tool inputs, search results).
-pub fn answer_texts_mut(
-    body: &mut Value,
-    format: WireFormat,
-    f: &mut dyn FnMut(&mut String),
-) -> Result<(), SchemaError> {
-    answer::read(body, format)?.texts.for_each_mut(body, f);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::wire::{self, answer, SchemaError};
+    use crate::providers::WireFormat;
     use serde_json::json;
+
+    fn request_texts_mut(
+        body: &mut Value,
+        format: WireFormat,
+        f: &mut dyn FnMut(&mut String),
+    ) -> Result<(), SchemaError> {
+        wire::check(body, format)?.texts.for_each_mut(body, f);
+        Ok(())
+    }
+
+    fn answer_content(body: &Value, format: WireFormat) -> Result<answer::Content, SchemaError> {
+        answer::read(body, format)
+    }
+
+    fn answer_texts_mut(
+        body: &mut Value,
+        format: WireFormat,
+        f: &mut dyn FnMut(&mut String),
+    ) -> Result<(), SchemaError> {
+        answer::read(body, format)?.texts.for_each_mut(body, f);
+        Ok(())
+    }
 
     fn declared_tools(body: &Value, format: WireFormat) -> Vec<String> {
         wire::check(body, format).unwrap().tools

@@ -8,9 +8,9 @@ use crate::config::governance::StepAction;
 use crate::config::governance::UnscannedParts;
 use crate::detect::EntityKind;
 use crate::governance::flags::{Mode, PiiAction};
-use crate::pipeline::content::answer_content;
 use crate::pipeline::output::{OutputAction, Scanner, StreamScanner};
 use crate::pipeline::tools::tool_denied;
+use crate::pipeline::wire::answer;
 use crate::pipeline::{Ctx, Flow, Refusal, Step};
 use crate::providers::{SseEvent, UpstreamReply};
 
@@ -63,7 +63,7 @@ impl Step for ScanOutput {
             Some(UpstreamReply::Complete { body, .. }) => {
                 // What the answer holds, by its typed model: one that does not fit is not
                 // scanned by guesswork.
-                let content = match answer_content(body, ctx.format) {
+                let content = match answer::read(body, ctx.format) {
                     Ok(c) => c,
                     Err(e) => {
                         ctx.reply = None;
