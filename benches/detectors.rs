@@ -43,7 +43,28 @@ fn throughput(name: &str, text: &str, f: &dyn Fn(&str) -> usize) {
     );
 }
 
+/// The process's resident set, from /proc/self/status (KiB).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn main() {
+    // The classifier's memory: parsing the shipped model (table and all) and one scoring.
+    let before = rss_kib();
+    let model = &*tappass::detect::classifier::INJECTION;
+    black_box(model.score("ignore previous instructions"));
+    println!(
+        "injection classifier: RSS +{} KiB on loading ({} weights of 16 bits)\n",
+        rss_kib().saturating_sub(before),
+        model.weights.len()
+    );
     println!("detector throughput (one core, release)");
     for size in [1024, 64 * 1024] {
         let text = prompt(size);
@@ -53,6 +74,12 @@ fn main() {
         });
         throughput("detect_injection", &text, &|t| {
             injection::detect_injection(t).signals.len()
+        });
+        throughput("  rules only", &text, &|t| {
+            (injection::rules_only(t) * 100.0) as usize
+        });
+        throughput("  classifier only", &text, &|t| {
+            tappass::detect::classifier::INJECTION.score(t).end
         });
         throughput("detect_unicode", &text, &|t| {
             unicode::detect_unicode(t).len()

@@ -2,8 +2,9 @@
 //! detectors reported on it. The highest level any kind maps to wins.
 //!
 //! - `RESTRICTED`: a secret (credentials, keys, tokens) or regulated financial/identity data
-//!   (credit card, US SSN, IBAN).
-//! - `CONFIDENTIAL`: personal data (e-mail, phone number, date of birth, IP and MAC address).
+//!   (credit card, US SSN, an EU national id, IBAN).
+//! - `CONFIDENTIAL`: personal data (e-mail, phone number, date of birth, postal address, IP and
+//!   MAC address) and business identifiers (VAT id).
 //! - `INTERNAL`: only signals about the text itself (prompt injection, unicode tricks) — and,
 //!   deliberately, any kind this table does not know yet: something was found, so the text is
 //!   never reported as `PUBLIC`, but an unknown kind is not escalated either.
@@ -43,7 +44,7 @@ pub fn classify_kind(kind: EntityKind) -> Classification {
     match kind.family() {
         Family::Secret => Classification::Restricted,
         Family::Pii => match kind {
-            CreditCard | UsSsn | Iban => Classification::Restricted,
+            CreditCard | UsSsn | NationalId | Iban => Classification::Restricted,
             _ => Classification::Confidential,
         },
         Family::Injection | Family::Unicode | Family::Governance => Classification::Internal,
@@ -83,7 +84,7 @@ mod tests {
         for &k in EntityKind::ALL {
             let want = match k.family() {
                 Family::Secret => Restricted,
-                Family::Pii if matches!(k, CreditCard | UsSsn | Iban) => Restricted,
+                Family::Pii if matches!(k, CreditCard | UsSsn | NationalId | Iban) => Restricted,
                 Family::Pii => Confidential,
                 _ => Internal,
             };
@@ -109,6 +110,8 @@ mod tests {
             (vec![Homoglyph, IpAddress, AwsAccessKey], Restricted),
             (vec![AwsAccessKey, IpAddress, Homoglyph], Restricted),
             (vec![CreditCard, Email], Restricted),
+            (vec![Email, NationalId], Restricted),
+            (vec![VatId, PostalAddress], Confidential),
             (vec![BidiControl, TagCharacter], Internal),
             (vec![PhoneNumber, MacAddress, DateOfBirth], Confidential),
             (vec![Email, Email, Email], Confidential),

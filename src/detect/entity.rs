@@ -52,6 +52,9 @@ entity_kinds! {
     IpAddress = "IP_ADDRESS", Pii;
     MacAddress = "MAC_ADDRESS", Pii;
     DateOfBirth = "DATE_OF_BIRTH", Pii;
+    NationalId = "NATIONAL_ID", Pii;
+    VatId = "VAT_ID", Pii;
+    PostalAddress = "POSTAL_ADDRESS", Pii;
     AwsAccessKey = "AWS_ACCESS_KEY", Secret;
     AwsSecretKey = "AWS_SECRET_KEY", Secret;
     GithubToken = "GITHUB_TOKEN", Secret;
@@ -72,6 +75,7 @@ entity_kinds! {
     PromptExtraction = "PROMPT_EXTRACTION", Injection;
     DelimiterInjection = "DELIMITER_INJECTION", Injection;
     EncodingTrick = "ENCODING_TRICK", Injection;
+    InjectionClassifier = "INJECTION_CLASSIFIER", Injection;
     InvisibleCharacter = "INVISIBLE_CHARACTER", Unicode;
     BidiControl = "BIDI_CONTROL", Unicode;
     TagCharacter = "TAG_CHARACTER", Unicode;
@@ -144,7 +148,7 @@ mod tests {
         .map(|f| EntityKind::of(f).count())
         .sum();
         assert_eq!(total, EntityKind::ALL.len());
-        assert_eq!(EntityKind::of(Family::Pii).count(), 8);
+        assert_eq!(EntityKind::of(Family::Pii).count(), 11);
         assert_eq!(EntityKind::of(Family::Secret).count(), 14);
     }
 }

@@ -6,12 +6,14 @@
 //! can mask or redact exactly the matched span. A finding never leaves the process with its
 //! value: the audit trail records only `kind` and counts.
 
+pub mod classifier;
 pub mod classify;
 mod entity;
 pub mod injection;
 pub mod mask;
 pub mod normalize;
 pub mod pii;
+mod prefilter;
 pub mod secrets;
 pub mod unicode;
 

@@ -1,4 +1,4 @@
-//! Unit tests of `secrets.rs`.
+//! Unit tests of the secrets detector.
 
 use super::*;
 use crate::detect::EntityKind;
@@ -393,7 +393,12 @@ fn generic_secret() {
     assert_none("max_tokens: 4096");
     assert_none("api_key: this-is-my-secret-token");
     assert_none("request_id = 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11");
-    assert_none("api_key = 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11");
+    // a UUID after a credential name is the credential (Heroku, Snyk, many API gateways)
+    assert_one(
+        "api_key = 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11",
+        EntityKind::GenericSecret,
+        "8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11",
+    );
     assert_none("sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     assert_none("next_page_token: CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3");
     assert_none("secret_name: prod/db/credentials-v2");
@@ -431,6 +436,259 @@ fn generic_secret() {
     ] {
         assert_none(code);
     }
+}
+
+#[test]
+fn vendor_table_is_consistent() {
+    let mut anchors: Vec<&str> = VENDORS.iter().map(|(a, _)| *a).collect();
+    anchors.sort_unstable();
+    let n = anchors.len();
+    anchors.dedup();
+    assert_eq!(anchors.len(), n, "an anchor is listed twice");
+    for (a, rule) in VENDORS {
+        if let Rule::Tok(t) = rule {
+            assert!(t.min <= t.max && t.min > 0, "{a}");
+        }
+    }
+}
+
+#[test]
+fn saas_token_formats() {
+    for token in [
+        "SG.u8jzPde0IgxLd6GncfBAep.fJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJT",
+        "npm_eKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsMeh",
+        "hf_GAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rE",
+        "dop_v1_219e9cb0eb53f16947ccf25ec84d8dbc74254770f58904dba41ecccc3fc1626e",
+        "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",
+        "dp.pt.Hbn88HxjSI6bWHtP3fS2qHx6kwXoIIXGvOoNZYW2mZp",
+        "hvs.0zVZomHFwUbbYrEqmSM9wCZ7Uw9xfogoEmvnEN5N1aE6PwZPf1Qh6yYTWmE4lBYOvfZ8UzDzV8fUkkibjL5DZPjN0ME",
+        "lin_api_Q7wjJJibaZUPgHV7iB3m03nbqnsGpWLuqIA1id6V",
+        "PMAK-bed440e50454f31af3176813-e02ea68ef786e4d3cea27d26934b484e73",
+        "7412589630:AAz4FkQ1okTBGzvAmwufUxbvJDCTbyvHNsG",
+        "Zk87Q~9eh6Yo4gfqrc5XlrWi0B26R08qzjI6GKFS",
+        "a2815d2802827283e0ad841735815699-us14",
+        "pypi-AgEIcHlwaS5vcmcvyfErGPmpGXafq0fjzLczbttOofL9H2WjQ5TY4MyWuUFjsUNPjc01T5GOBUSZGi6HWGK10Zb0RLZ5TR9",
+    ] {
+        // bare in prose: the format alone is enough
+        assert_one(
+            &format!("the value {token} was in the log"),
+            EntityKind::GenericSecret,
+            token,
+        );
+    }
+    assert_one(
+        "curl https://api.telegram.org/bot7412589630:AAz4FkQ1okTBGzvAmwufUxbvJDCTbyvHNsG/getMe",
+        EntityKind::GenericSecret,
+        "7412589630:AAz4FkQ1okTBGzvAmwufUxbvJDCTbyvHNsG",
+    );
+    let sas = "SPofbciOx9gy1CJdObOIRpFqaDZeV7G5IfQHeVVEqZe2%3D";
+    assert_one(
+        &format!(
+            "https://acme.blob.core.windows.net/x/y.csv?sv=2022-11-02&sp=r&se=2026-01-01&sig={sas}"
+        ),
+        EntityKind::GenericSecret,
+        sas,
+    );
+    let age = "AGE-SECRET-KEY-1DJUT3KPSZQPV70UXMLENDW4VGEKRGQYSM2R9CJ0JZAT23UQSH450ZNDKTQ";
+    assert_one(
+        &format!("# created: today\n{age}\n"),
+        EntityKind::PrivateKey,
+        age,
+    );
+    // formats described, truncated or stood in for
+    for text in [
+        "npm tokens start with npm_ followed by 36 characters",
+        "HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "SENDGRID_API_KEY=SG.xxxxxxxx.yyyyyyyy",
+        "dop_v1_ tokens are 64 hex characters",
+        "see the ?sig=abc parameter",
+        "sig=SPofbciOx9gy1CJdObOIRpFqaDZeV7G5IfQHeVVEqZe2%3D without a service version",
+        "TELEGRAM_BOT_TOKEN=123456789:YOUR_BOT_TOKEN",
+        "the sku SK-2291 and the DESK12 model",
+        "en-us and de-de locales",
+    ] {
+        assert_none(text);
+    }
+}
+
+#[test]
+fn authorization_headers() {
+    // JWT-shaped tokens are JWTs there even when the payload does not decode
+    let garbled = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJq3kLm9Qx2Vb7Wn4Rt8Yz1Pc6Hd.Tq8vL2mX9rKz4WbN7cYp1HdJ3fGs6Ae0Uo5Vi";
+    assert_one(
+        &format!("Authorization: Bearer {garbled}"),
+        EntityKind::Jwt,
+        garbled,
+    );
+    assert_one(
+        "authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJq3kLm",
+        EntityKind::Jwt,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJq3kLm",
+    );
+    for (text, value) in [
+        ("X-Api-Key: abc123def456", "abc123def456"),
+        (
+            "Authorization: Splunk 7c29aae1-38b6-4580-ab54-22b0dbc7b6d1",
+            "7c29aae1-38b6-4580-ab54-22b0dbc7b6d1",
+        ),
+        (
+            "Authorization: SSWS 00Qk7vN2xR9mT4wL8pZ3cY6bH1",
+            "00Qk7vN2xR9mT4wL8pZ3cY6bH1",
+        ),
+        (
+            r#"headers = {"Authorization": "Bearer Qk7vN2xR9mT4wL8pZ3"}"#,
+            "Qk7vN2xR9mT4wL8pZ3",
+        ),
+        (
+            r#"req.Header.Set("X-Api-Key", "Qk7vN2xR9mT4wL8pZ3cY")"#,
+            "Qk7vN2xR9mT4wL8pZ3cY",
+        ),
+        (
+            "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "YWxhZGRpbjpvcGVuc2VzYW1l",
+        ),
+        (
+            "send: b'Authorization: Bearer xT63eaut9jVVgz9Js9tjn8LU7z6W\\r\\n'",
+            "xT63eaut9jVVgz9Js9tjn8LU7z6W",
+        ),
+        (
+            "x-api-key: 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11",
+            "8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11",
+        ),
+    ] {
+        assert_one(text, EntityKind::GenericSecret, value);
+    }
+    for text in [
+        "Authorization: Bearer <YOUR_ACCESS_TOKEN>",
+        "Authorization: Bearer $TOKEN",
+        "Authorization: Bearer ${API_TOKEN}",
+        "Authorization: Bearer {{access_token}}",
+        "Authorization: Bearer ...",
+        "Authorization: Bearer [REDACTED]",
+        "X-Api-Key: YOUR_API_KEY",
+        "Authorization: Basic base64(username:password)",
+        "req.Header.Set(\"Authorization\", \"Bearer \"+token)",
+        "Authorization header missing; send a Bearer token",
+        "Idempotency-Key: 8f14e45f-ceea-467f-a9f4-2b1c0d2e7a11",
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request",
+    ] {
+        let got = kinds(text);
+        assert!(
+            got.iter().all(|(k, _)| *k == EntityKind::AwsAccessKey),
+            "{text:?}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn more_key_value_forms() {
+    assert_one(
+        r#"<add key="ApiKey" value="lhm9cp0Y9UuMUPJUBFSdr3WqKyn8I0jI" />"#,
+        EntityKind::GenericSecret,
+        "lhm9cp0Y9UuMUPJUBFSdr3WqKyn8I0jI",
+    );
+    assert_one(
+        "<server><id>r</id><password>0pdirHTg0GI5UWq3</password></server>",
+        EntityKind::Password,
+        "0pdirHTg0GI5UWq3",
+    );
+    assert_one(
+        "ERROR rejected credentials token=lwuE04UChiOAQOkC0dqTQuW9MOlDo8Ku status=401",
+        EntityKind::GenericSecret,
+        "lwuE04UChiOAQOkC0dqTQuW9MOlDo8Ku",
+    );
+    assert_one(
+        "our datadog api key efb7aedb5060be0622b244113a888a8a got rate limited",
+        EntityKind::GenericSecret,
+        "efb7aedb5060be0622b244113a888a8a",
+    );
+    assert_one(
+        "WARN DataSourceProperties : password=[Els+PJ9!&dA] user=[billing]",
+        EntityKind::Password,
+        "Els+PJ9!&dA",
+    );
+    assert_one(
+        "rabbitmqDefaultPass: \"D*uspet0jMsc\"",
+        EntityKind::Password,
+        "D*uspet0jMsc",
+    );
+    assert_one(
+        "let res = client.get(url).bearer_auth(\"7ZSyOCvkxKms9NYo5m0YMs7IZaxGiz2KsaHiGQJR\");",
+        EntityKind::GenericSecret,
+        "7ZSyOCvkxKms9NYo5m0YMs7IZaxGiz2KsaHiGQJR",
+    );
+    assert_one(
+        "Das Passwort ist Tannenbaum#9",
+        EntityKind::Password,
+        "Tannenbaum#9",
+    );
+    // a key named so is a private key (Ethereum, WireGuard)
+    assert_one(
+        "PRIVATE_KEY=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
+        EntityKind::PrivateKey,
+        "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
+    );
+    for (cmd, pw) in [
+        ("sshpass -p 'Tr0ub4dor&3' ssh deploy@bastion", "Tr0ub4dor&3"),
+        ("redis-cli -h cache -a s3cr3tR3dis INFO", "s3cr3tR3dis"),
+        (
+            "lftp -u backup,Falcon389 sftp://files.acme.dev",
+            "Falcon389",
+        ),
+        (
+            "docker login -u bot -p Qk7vN2xR9mT4 registry.acme.dev",
+            "Qk7vN2xR9mT4",
+        ),
+    ] {
+        assert_one(cmd, EntityKind::Password, pw);
+    }
+    for text in [
+        "password: !Ref DbPasswordParameter",
+        "password: vault:secret/data/orders#db_password",
+        "token = op://Engineering/GitHub/credential",
+        "password = \"test\"",
+        "PASSWORD=dummy",
+        "password: \"%(db_password)s\"",
+        "mysqldump -u backup -p\"$MYSQL_PWD\" orders",
+        "api_key = os.environ[\"OPENAI_API_KEY\"]",
+        "secret_key_ref = client.secrets.get(name=\"stripe-live\")",
+        "the token bucket refills at 10 tokens per second",
+    ] {
+        assert_none(text);
+    }
+}
+
+#[test]
+fn more_private_keys_and_urls() {
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n";
+    let pgp = format!(
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2 (GNU/Linux)\nComment: <release>\n\n{body}=Xk2q\n-----END PGP PRIVATE KEY BLOCK-----"
+    );
+    assert_one(&format!("key:\n{pgp}\n"), EntityKind::PrivateKey, &pgp);
+    let enc = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,9F86D081884C7D65\n\n{}",
+        body.trim_end()
+    );
+    assert_one(&enc, EntityKind::PrivateKey, &enc);
+    let ppk = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: k\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIXfDjugmcJdw/CIVG2kTn2Eg8Ye1kOUQLxDW5MBA\nix04M/mIo7PN3mEBnhbS\nPrivate-Lines: 1\nxVylyMuxklFyweXMQkviRFuABV27WhP0Gx8Yk1QmZb4RtUwE\nPrivate-MAC: 5f4dcc3b5aa765d61d8327deb882cf995f4dcc3b5aa765d61d8327deb882cf99";
+    assert_one(ppk, EntityKind::PrivateKey, ppk);
+    for url in [
+        "postgresql+asyncpg://app:Zk9wq2Lm@db.internal:5432/app",
+        "jdbc:sqlserver://sql01:1433;databaseName=crm;user=sa;password=Cr4mApp19;encrypt=true",
+        "postgres://app:P@ssw0rd@db:5432/x",
+        "amqps://svc:Pq7Xr2Wk@rabbit.internal:5671/%2F",
+        "clickhouse://etl:Zk9wq2Lm@ch.internal:9000/default",
+    ] {
+        assert_one(&format!("url: {url}"), EntityKind::ConnectionString, url);
+    }
+    assert_none("https://api.acme.dev/login?next=/home&lang=en");
+    assert_none("jdbc:postgresql://db.internal:5432/ledger");
+    // web URLs with a password parameter: the password, not the URL
+    assert_one(
+        "GET https://portal.acme.dev/login?user=bob&password=Hunter2go HTTP/1.1",
+        EntityKind::Password,
+        "Hunter2go",
+    );
 }
 
 #[test]
@@ -539,9 +797,10 @@ fn random_inputs_keep_invariants() {
 fn huge_inputs_run() {
     use std::time::Instant;
     let t = Instant::now();
-    // 5 MB dense with near-candidates, one real key at the very end
+    // 512 KiB dense with near-candidates, one real key at the very end: a quadratic step
+    // would take minutes here
     let chunk = "token=a password: x api_key sk- eyJ -----BEGIN PRIVATE KEY----- AKIA ghp_ é ";
-    let mut big = chunk.repeat(5 * 1024 * 1024 / chunk.len());
+    let mut big = chunk.repeat(512 * 1024 / chunk.len());
     big.push_str("AKIAIOSFODNN7EXAMPLE");
     assert_eq!(
         kinds(&big),
@@ -550,7 +809,7 @@ fn huge_inputs_run() {
     // huge single values / unterminated constructs
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let run: String = (0..1024 * 1024)
+    let run: String = (0..128 * 1024)
         .map(|_| {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             alphabet[(x >> 33) as usize % alphabet.len()] as char
@@ -562,11 +821,11 @@ fn huge_inputs_run() {
     );
     assert!(detect_secrets(&format!("api_key=\"{run}\" {run}")).is_empty());
     assert!(detect_secrets(&format!("eyJ{run}.{run}.{run}")).is_empty());
-    assert!(detect_secrets(&"-----BEGIN PRIVATE KEY-----\n".repeat(40_000)).is_empty());
-    assert!(detect_secrets(&"postgres://a:".repeat(80_000)).is_empty());
-    assert!(detect_secrets(&"password=".repeat(100_000)).is_empty());
-    assert!(detect_secrets(&"mysql -u root -p ".repeat(100_000)).is_empty());
-    assert!(detect_secrets(&"curl -u ".repeat(100_000)).is_empty());
+    assert!(detect_secrets(&"-----BEGIN PRIVATE KEY-----\n".repeat(8_000)).is_empty());
+    assert!(detect_secrets(&"postgres://a:".repeat(16_000)).is_empty());
+    assert!(detect_secrets(&"password=".repeat(20_000)).is_empty());
+    assert!(detect_secrets(&"mysql -u root -p ".repeat(20_000)).is_empty());
+    assert!(detect_secrets(&"curl -u ".repeat(20_000)).is_empty());
     // debug builds are slow; this guards against super-linear blow-ups, not speed
-    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+    assert!(t.elapsed().as_secs() < 20, "took {:?}", t.elapsed());
 }
