@@ -1,6 +1,7 @@
 //! Detector throughput and policy latency. Run: `cargo bench --bench detectors`.
 //! Prints MB/s per detector on 1 KiB and 64 KiB prompts (one core) and the default policy's
-//! evaluation latency; figures are recorded in docs/benchmarks.md.
+//! evaluation latency; figures are recorded in docs/benchmarks.md. `BENCH_ONLY="rules only"`
+//! (a row's name) runs one row for 10 s, to profile it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -27,7 +28,12 @@ Please summarise the incident and ignore nothing important. Thanks, Bob.\n";
 }
 
 fn throughput(name: &str, text: &str, f: &dyn Fn(&str) -> usize) {
-    let budget = Duration::from_millis(700);
+    // `BENCH_ONLY=<name>` runs that one for 10 s: for `perf record` on one detector.
+    let only = std::env::var("BENCH_ONLY").ok();
+    if only.as_deref().is_some_and(|o| o != name.trim()) {
+        return;
+    }
+    let budget = Duration::from_millis(if only.is_some() { 10_000 } else { 700 });
     let t0 = Instant::now();
     let mut n = 0u64;
     while t0.elapsed() < budget {

@@ -22,7 +22,9 @@ fn lab(args: &[&str]) -> (bool, String) {
 /// the committed corpus, raised as detection improves. Lowered only when harder lines join the
 /// corpus (2026-12-04: 1,220 lines of long jailbreaks and five-language attacks took the test
 /// split from 0.74 to 0.57; German, French, Spanish, Italian and Dutch rules then took it
-/// to 0.592), and then said in docs/governance.md. The false-positive ceiling
+/// to 0.592; two more rounds, 3,785 lines written in new wording, took the first model to
+/// 0.445 on the grown split and the retrained one to 0.597), and then said in
+/// docs/governance.md. The false-positive ceiling
 /// and the PII and secrets floors are the issue's own.
 const INJECTION_RECALL_RATCHET: &str = "0.59";
 

@@ -5,8 +5,10 @@
 //! straight, runs of white space collapsed) keeping a map from every normalised byte back to
 //! the original, so every signal carries byte offsets into the text as given. A fixed set of
 //! rules runs over it: a literal prefilter (`prefilter.rs`) finds, in one pass, the positions
-//! where some rule can start, and there every rule is tried anchored (linear-time `regex`
-//! patterns; every start is tried, so a match cannot hide another rule's match inside it).
+//! where some rule can start, and there every rule is tried anchored (one lazy DFA over all
+//! the rules, linear-time, with a start state per rule; every start is tried, so a match
+//! cannot hide another rule's match inside it). The normalised map back to the original is
+//! made only when some rule matched.
 //! Each match is one signal of one kind:
 //!
 //! - `INSTRUCTION_OVERRIDE`: "ignore/disregard/forget (all) (previous|prior|above)
@@ -168,7 +170,9 @@ pub const MODEL_SIGNAL: f32 = 0.3;
 
 fn detect_injection_in_view(text: &str) -> InjectionReport {
     let plain = Norm::new(text);
-    let discussion = DISCUSSION.is_match(&plain.text);
+    // Asked only when some rule matched: most texts match none.
+    let discussion_cell = std::cell::OnceCell::new();
+    let discussion = || *discussion_cell.get_or_init(|| DISCUSSION.is_match(&plain.text));
     let whole = Hay {
         text: &plain.text,
         starts_text: true,
@@ -176,10 +180,10 @@ fn detect_injection_in_view(text: &str) -> InjectionReport {
     let mut signals: Vec<Signal> = Vec::new();
 
     // 1. The rules over the plain normalised text.
-    for (idx, s, e) in scan(&plain.text) {
+    for (idx, s, e) in scan(&plain.text, ALL_RULES) {
         let rule = &ENGINE.rules[idx];
         let (start, end) = plain.span(s, e);
-        let factor = discount(rule.shape, rule.weight, whole, s, discussion);
+        let factor = discount(rule.shape, rule.weight, whole, s, discussion());
         signals.push(Signal {
             kind: rule.kind,
             rule: idx,
@@ -209,16 +213,13 @@ fn detect_injection_in_view(text: &str) -> InjectionReport {
                     text: &deob,
                     starts_text: ws == 0,
                 };
-                for (idx, s, e) in scan(&deob) {
+                for (idx, s, e) in scan(&deob, ENGINE.strong) {
                     let rule = &ENGINE.rules[idx];
-                    if rule.weight < STRONG {
-                        continue;
-                    }
                     let (start, end) = plain.span(ws + back[s].0, ws + back[e - 1].1);
                     let seen = plain_index.overlaps(rule.kind, start, end)
                         || !encoded_seen.insert((start, end));
                     if !seen {
-                        let factor = discount(rule.shape, W_LEET, hay, s, discussion);
+                        let factor = discount(rule.shape, W_LEET, hay, s, discussion());
                         signals.push(Signal::encoded(start, end, W_LEET, factor));
                     }
                 }
@@ -226,18 +227,21 @@ fn detect_injection_in_view(text: &str) -> InjectionReport {
         }
     }
 
-    // 3. rot13 (length-preserving on the normalised text, so the offset map still holds).
-    let rot = plain.rot13();
-    let w_rot = if ROT13_MENTION.is_match(&plain.text) {
-        W_ROT13_MENTIONED
-    } else {
-        W_ROT13
-    };
-    for (idx, s, e) in scan(&rot) {
-        let rule = &ENGINE.rules[idx];
-        if rule.weight >= STRONG {
+    // 3. rot13 (length-preserving on the normalised text, so the offset map still holds):
+    //    the strong rules' literals rot13'd are looked for in the plain text, and only where
+    //    one occurs is the rot13 image made and read.
+    let rot_candidates = ENGINE.rot13.candidates(&plain.text);
+    if !rot_candidates.is_empty() {
+        let rot = plain.rot13();
+        let w_rot = if ROT13_MENTION.is_match(&plain.text) {
+            W_ROT13_MENTIONED
+        } else {
+            W_ROT13
+        };
+        for (idx, s, e) in verify(&rot, rot_candidates, ENGINE.strong) {
+            let rule = &ENGINE.rules[idx];
             let (start, end) = plain.span(s, e);
-            let factor = discount(rule.shape, w_rot, whole, s, discussion);
+            let factor = discount(rule.shape, w_rot, whole, s, discussion());
             signals.push(Signal::encoded(start, end, w_rot, factor));
         }
     }
@@ -246,11 +250,13 @@ fn detect_injection_in_view(text: &str) -> InjectionReport {
     for (start, end, decoded) in encoded_payloads(text) {
         if payload_is_injection(&decoded) {
             let at = plain.norm_offset(start);
-            let factor = discount(Shape::Addressed, W_DECODED, whole, at, discussion);
+            let factor = discount(Shape::Addressed, W_DECODED, whole, at, discussion());
             signals.push(Signal::encoded(start, end, W_DECODED, factor));
         }
     }
 
+    // No signal, no score: the discussion cap has nothing to cap.
+    let discussion = !signals.is_empty() && discussion();
     score(signals, discussion)
 }
 
@@ -258,28 +264,88 @@ fn detect_injection_in_view(text: &str) -> InjectionReport {
 /// someone bothered to encode is not a quotation).
 fn payload_is_injection(decoded: &str) -> bool {
     let norm = Norm::new(decoded);
-    scan(&norm.text)
-        .into_iter()
-        .any(|(idx, _, _)| ENGINE.rules[idx].weight >= STRONG)
+    !scan(&norm.text, ENGINE.strong).is_empty()
 }
 
-/// The rule matches in `hay` that pass their post-checks: (rule index, start, end).
+/// All rules in one lazy DFA with a start state per rule, so that one rule can be tried
+/// anchored at one position. One automaton and one cache per thread: the regex-per-rule it
+/// replaces kept a cache per rule, and a text's hundred-odd tries walked a hundred caches.
+struct Verifier {
+    dfa: regex_automata::hybrid::dfa::DFA,
+}
+
+thread_local! {
+    /// This thread's cache of `ENGINE`'s verifier (the only one there is).
+    static VERIFIER_CACHE: std::cell::RefCell<Option<regex_automata::hybrid::dfa::Cache>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl Verifier {
+    fn new(patterns: &[String]) -> Verifier {
+        use regex_automata::hybrid::dfa::DFA;
+        use regex_automata::nfa::thompson;
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .starts_for_each_pattern(true)
+                    // The lazy DFA grows to this per thread at most (states are added as
+                    // texts visit them; the rules' tries visit few).
+                    .cache_capacity(2 << 20)
+                    // Never give up on a text: clearing the cache often is slow, not wrong.
+                    .minimum_cache_clear_count(None),
+            )
+            .thompson(thompson::Config::new().nfa_size_limit(Some(64 << 20)))
+            .build_many(patterns)
+            .unwrap_or_else(|e| panic!("the rules build: {e}"));
+        Verifier { dfa }
+    }
+
+    /// Where the leftmost-first match of rule `idx` starting at `start` in `hay` ends, if one
+    /// starts there.
+    fn end(&self, idx: usize, hay: &str, start: usize) -> Option<usize> {
+        use regex_automata::{Anchored, Input, PatternID};
+        let input = Input::new(hay)
+            .range(start..)
+            .anchored(Anchored::Pattern(PatternID::must(idx)));
+        VERIFIER_CACHE.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            let cache = cache.get_or_insert_with(|| self.dfa.create_cache());
+            self.dfa
+                .try_search_fwd(cache, &input)
+                .expect("a lazy DFA that never gives up, on a text without quit bytes")
+                .map(|m| m.offset())
+        })
+    }
+}
+
+/// Every rule, as a [`scan`] mask.
+const ALL_RULES: super::prefilter::Rules = super::prefilter::Rules::MAX;
+
+/// The matches in `hay` of the rules in `mask` that pass their post-checks: (rule index, start,
+/// end).
 ///
 /// The prefilter finds each place where some rule may start, and which (one pass); there, those
 /// rules are tried anchored, which stops within a few bytes for the ones that do not match.
 /// Every start is tried, not only those after a match's end, so that a match does not hide a
 /// different rule's match that starts inside it.
-fn scan(hay: &str) -> Vec<(usize, usize, usize)> {
+fn scan(hay: &str, mask: super::prefilter::Rules) -> Vec<(usize, usize, usize)> {
+    verify(hay, ENGINE.prefilter.candidates(hay), mask)
+}
+
+/// [`scan`]'s second half: the rules in `mask` tried at `candidates` of `hay`.
+fn verify(
+    hay: &str,
+    candidates: Vec<(usize, super::prefilter::Rules)>,
+    mask: super::prefilter::Rules,
+) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
-    for (start, rules) in ENGINE.prefilter.candidates(hay) {
-        let rest = &hay[start..];
-        for idx in super::prefilter::indices(rules) {
+    for (start, rules) in candidates {
+        for idx in super::prefilter::indices(rules & mask) {
             let rule = &ENGINE.rules[idx];
             if !rule.fits_context(hay, start) {
                 continue;
             }
-            if let Some(rm) = ENGINE.anchored[idx].find(rest) {
-                let end = start + rm.end();
+            if let Some(end) = ENGINE.verifier.end(idx, hay, start) {
                 if end > start && rule.accepts(hay, start, end) {
                     out.push((idx, start, end));
                 }
@@ -389,8 +455,13 @@ fn deobfuscation_windows(norm: &str) -> Vec<(usize, usize)> {
     }
     // Letters spaced out one by one ("i g n o r e") are separate words: look for them apart.
     let bytes = norm.as_bytes();
-    for (i, _) in norm.match_indices(' ') {
-        if is_letter_separator(bytes, i) {
+    for i in 1..bytes.len().saturating_sub(1) {
+        // Cheap tests first: a space between two letters.
+        if bytes[i] == b' '
+            && bytes[i - 1].is_ascii_alphabetic()
+            && bytes[i + 1].is_ascii_alphabetic()
+            && is_letter_separator(bytes, i)
+        {
             let (from, to) = (i.saturating_sub(REACH), (i + REACH).min(norm.len()));
             out.push((from, to));
         }
@@ -709,8 +780,13 @@ struct Engine {
     rules: Vec<Rule>,
     /// Where a rule may start to match.
     prefilter: super::prefilter::Prefilter,
-    /// Each rule anchored at the start of the haystack: tried where the prefilter says.
-    anchored: Vec<Regex>,
+    /// Where a strong rule may start to match in a text's rot13 image.
+    rot13: super::prefilter::Prefilter,
+    /// Every rule, tried anchored where the prefilter says.
+    verifier: Verifier,
+    /// The strong rules (weight ≥ [`STRONG`]) as a [`scan`] mask: the only ones tried on
+    /// decoded, deobfuscated and rot13 text.
+    strong: super::prefilter::Rules,
 }
 
 impl Rule {
@@ -879,71 +955,44 @@ enum Leet {
     OneByContext,
 }
 
-/// Normalised text with a map back to the original: `map[i]` is the original byte range of
-/// the character that produced normalised byte `i`.
-struct Norm {
+/// Normalised text with a map back to the original: `map()[i]` is the original byte range of
+/// the character that produced normalised byte `i`. The map is made the first time a span is
+/// mapped back — only texts where some rule matched need it.
+struct Norm<'a> {
+    src: &'a str,
     text: String,
-    map: Vec<(u32, u32)>,
+    map: std::cell::OnceCell<Vec<(u32, u32)>>,
 }
 
-impl Norm {
-    fn new(src: &str) -> Norm {
-        let mut text = String::with_capacity(src.len());
-        let mut map: Vec<(u32, u32)> = Vec::with_capacity(src.len());
-        // Pending white space run: (start, end, contains newline).
-        let mut ws: Option<(usize, usize, bool)> = None;
-        let mut buf = [0u8; 4];
-        for (i, c) in src.char_indices() {
-            let end = i + c.len_utf8();
-            if c.is_whitespace() {
-                let nl = c == '\n';
-                ws = Some(match ws {
-                    Some((s, _, n)) => (s, end, n || nl),
-                    None => (i, end, nl),
-                });
-                continue;
-            }
-            if is_ignorable(c) {
-                continue;
-            }
-            if let Some((s, e, nl)) = ws.take() {
-                if !text.is_empty() {
-                    text.push(if nl { '\n' } else { ' ' });
-                    map.push((s as u32, e as u32));
-                }
-            }
-            let c = match c {
-                '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
-                '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
-                _ => c,
-            };
-            if c.is_ascii() {
-                text.push(c.to_ascii_lowercase());
-                map.push((i as u32, end as u32));
-            } else {
-                for l in c.to_lowercase() {
-                    for _ in 0..l.encode_utf8(&mut buf).len() {
-                        map.push((i as u32, end as u32));
-                    }
-                    text.push(l);
-                }
-            }
+impl<'a> Norm<'a> {
+    fn new(src: &'a str) -> Norm<'a> {
+        Norm {
+            src,
+            text: normalise::<false>(src, &mut Vec::new()),
+            map: std::cell::OnceCell::new(),
         }
-        Norm { text, map }
+    }
+
+    fn map(&self) -> &[(u32, u32)] {
+        self.map.get_or_init(|| {
+            let mut map = Vec::with_capacity(self.text.len());
+            normalise::<true>(self.src, &mut map);
+            map
+        })
     }
 
     /// The original byte range of normalised range `start..end` (non-empty).
     fn span(&self, start: usize, end: usize) -> (usize, usize) {
         (
-            self.map[start].0 as usize,
-            self.map[end.max(start + 1) - 1].1 as usize,
+            self.map()[start].0 as usize,
+            self.map()[end.max(start + 1) - 1].1 as usize,
         )
     }
 
     /// The normalised offset of original offset `orig` (the first normalised byte at or after
     /// it).
     fn norm_offset(&self, orig: usize) -> usize {
-        let i = self.map.partition_point(|&(s, _)| (s as usize) < orig);
+        let i = self.map().partition_point(|&(s, _)| (s as usize) < orig);
         let mut i = i.min(self.text.len());
         while !self.text.is_char_boundary(i) {
             i += 1;
@@ -951,16 +1000,82 @@ impl Norm {
         i
     }
 
+    /// The text with its (lower-case) ASCII letters rotated by 13; every other byte, of UTF-8
+    /// sequences too, is kept, so the offsets hold.
     fn rot13(&self) -> String {
-        self.text
-            .chars()
-            .map(|c| match c {
-                'a'..='m' => (c as u8 + 13) as char,
-                'n'..='z' => (c as u8 - 13) as char,
-                _ => c,
+        let bytes = self
+            .text
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'm' => b + 13,
+                b'n'..=b'z' => b - 13,
+                _ => b,
             })
-            .collect()
+            .collect();
+        String::from_utf8(bytes).expect("rot13 maps ASCII letters to ASCII letters")
     }
+}
+
+/// The normalised text of `src` (see [`Norm`]): lower case, white space runs as one space or
+/// newline, ignorable characters dropped, typographic quotes as ASCII. With `MAP`, `map` gets
+/// each normalised byte's original range.
+fn normalise<const MAP: bool>(src: &str, map: &mut Vec<(u32, u32)>) -> String {
+    let mut text: Vec<u8> = Vec::with_capacity(src.len());
+    // Pending white space run: (start, end, contains newline).
+    let mut ws: Option<(usize, usize, bool)> = None;
+    let mut buf = [0u8; 4];
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII, nearly every byte, without decoding a char.
+        let (c, end) = if bytes[i].is_ascii() {
+            (bytes[i] as char, i + 1)
+        } else {
+            let c = src[i..].chars().next().expect("i is a char boundary");
+            (c, i + c.len_utf8())
+        };
+        let at = i;
+        i = end;
+        if c.is_whitespace() {
+            let nl = c == '\n';
+            ws = Some(match ws {
+                Some((s, _, n)) => (s, end, n || nl),
+                None => (at, end, nl),
+            });
+            continue;
+        }
+        if !c.is_ascii() && is_ignorable(c) {
+            continue;
+        }
+        if let Some((s, e, nl)) = ws.take() {
+            if !text.is_empty() {
+                text.push(if nl { b'\n' } else { b' ' });
+                if MAP {
+                    map.push((s as u32, e as u32));
+                }
+            }
+        }
+        if c.is_ascii() {
+            text.push(c.to_ascii_lowercase() as u8);
+            if MAP {
+                map.push((at as u32, end as u32));
+            }
+            continue;
+        }
+        let c = match c {
+            '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
+            _ => c,
+        };
+        for l in c.to_lowercase() {
+            let utf8 = l.encode_utf8(&mut buf).as_bytes();
+            text.extend_from_slice(utf8);
+            if MAP {
+                map.extend(std::iter::repeat_n((at as u32, end as u32), utf8.len()));
+            }
+        }
+    }
+    String::from_utf8(text).expect("whole characters were copied")
 }
 
 /// Characters dropped before matching: format controls (zero-width, bidi, tags), variation
@@ -1080,19 +1195,32 @@ fn deobfuscate(c: char, leet: Leet) -> char {
 // Encoded payloads
 
 /// Encoded runs in the original text, decoded: base64, hex, and tag-character runs.
+///
+/// Most texts hold none, and asking the run regexes costs more than everything else here: each
+/// is asked only when a byte scan finds what every one of its matches needs.
 fn encoded_payloads(text: &str) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
-    for m in BASE64_RUN.find_iter(text).take(MAX_DECODED_RUNS) {
-        let s = m.as_str();
-        if let Some(decoded) = decode_base64(&s[..s.len().min(MAX_DECODED_BYTES)]) {
-            out.push((m.start(), m.end(), decoded));
+    let bytes = text.as_bytes();
+    let (base64, hex) = runs(bytes);
+    if base64 {
+        for m in BASE64_RUN.find_iter(text).take(MAX_DECODED_RUNS) {
+            let s = m.as_str();
+            if let Some(decoded) = decode_base64(&s[..s.len().min(MAX_DECODED_BYTES)]) {
+                out.push((m.start(), m.end(), decoded));
+            }
         }
     }
-    for m in HEX_RUN.find_iter(text).take(MAX_DECODED_RUNS) {
-        let s = m.as_str();
-        if let Some(decoded) = decode_hex(&s[..s.len().min(MAX_DECODED_BYTES)]) {
-            out.push((m.start(), m.end(), decoded));
+    if hex {
+        for m in HEX_RUN.find_iter(text).take(MAX_DECODED_RUNS) {
+            let s = m.as_str();
+            if let Some(decoded) = decode_hex(&s[..s.len().min(MAX_DECODED_BYTES)]) {
+                out.push((m.start(), m.end(), decoded));
+            }
         }
+    }
+    if !bytes.contains(&0xF3) {
+        // Tag characters are four-byte UTF-8 sequences starting with 0xF3.
+        return out;
     }
     // Tag characters U+E0020..=U+E007E mirror printable ASCII.
     let mut run: Option<(usize, usize, String)> = None;
@@ -1111,6 +1239,51 @@ fn encoded_payloads(text: &str) -> Vec<(usize, usize, String)> {
     out.extend(run);
     out
 }
+
+/// Whether `bytes` may hold a `BASE64_RUN` match (16 characters of its alphabets in a row) and
+/// a `HEX_RUN` match (a run of hex digits, `x`, `\`, `%` and separators with 16 hex digits):
+/// what every match of each needs, in one pass over a byte-class table.
+fn runs(bytes: &[u8]) -> (bool, bool) {
+    let (mut b64, mut hex) = (0usize, 0usize);
+    let (mut any_b64, mut any_hex) = (false, false);
+    for &b in bytes {
+        let class = RUN_CLASS[usize::from(b)];
+        b64 = if class & BASE64 != 0 { b64 + 1 } else { 0 };
+        hex = match class & (HEX_DIGIT | HEX_SEPARATOR) {
+            0 => 0,
+            HEX_SEPARATOR => hex,
+            _ => hex + 1,
+        };
+        any_b64 |= b64 >= MIN_ENCODED_RUN;
+        any_hex |= hex >= MIN_ENCODED_RUN;
+    }
+    (any_b64, any_hex)
+}
+
+const BASE64: u8 = 1;
+const HEX_DIGIT: u8 = 2;
+const HEX_SEPARATOR: u8 = 4;
+/// Each byte's classes for [`runs`].
+static RUN_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-') {
+            t[b] |= BASE64;
+        }
+        if c.is_ascii_hexdigit() {
+            t[b] |= HEX_DIGIT;
+        } else if matches!(c, b'x' | b'X' | b'\\' | b'%' | b' ' | b',' | b':' | b'-') {
+            t[b] |= HEX_SEPARATOR;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The fewest characters of a base64 run, or hex digits of a hex run, the run regexes match.
+const MIN_ENCODED_RUN: usize = 16;
 
 fn decode_base64(s: &str) -> Option<String> {
     let s = s.trim_end_matches('=');
@@ -1184,12 +1357,21 @@ fn printable(bytes: Vec<u8>) -> Option<String> {
 // Patterns (over normalised, lower-case text)
 
 /// Builds a pattern, with `\b` as an ASCII word boundary (which keeps the fast engines usable
-/// on non-ASCII text).
+/// on non-ASCII text) and `\s` as `[ \n]`: the patterns read normalised text ([`Norm`]), where
+/// every run of white space is one space or one newline. The Unicode `\s` class would match
+/// the same there, but it multiplies each rule's literal prefixes by the 25 white-space
+/// characters (the prefilter's automaton grows tenfold) and its automata by their bytes.
 fn rx(pattern: &str) -> Regex {
-    regex::RegexBuilder::new(&fold(pattern).replace(r"\b", r"(?-u:\b)"))
+    regex::RegexBuilder::new(&ascii_space(&fold(pattern)))
         .size_limit(1 << 24)
         .build()
         .unwrap_or_else(|e| panic!("bad pattern {pattern}: {e}"))
+}
+
+/// `pattern` with `\b` as an ASCII word boundary and `\s` as the normalised text's white space
+/// (see [`rx`]).
+fn ascii_space(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)").replace(r"\s", r"[ \n]")
 }
 
 /// `pattern` with its accented Latin letters as the normalised text has them (`normalize.rs`
@@ -1348,16 +1530,24 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     let mut rules = rules();
     // Stable: among equal weights the listed order stays.
     rules.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-    let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
-    let prefilter = super::prefilter::Prefilter::new(&patterns);
-    let anchored = rules
+    let patterns: Vec<String> = rules
         .iter()
-        .map(|r| rx(&format!("^(?:{})", r.pattern)))
+        .map(|r| ascii_space(&fold(&r.pattern)))
         .collect();
+    let prefilter = super::prefilter::Prefilter::new(&patterns);
+    let strong = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.weight >= STRONG)
+        .fold(0, |m, (i, _)| m | 1 << i);
+    let rot13 = super::prefilter::Prefilter::rot13(&patterns, strong);
+    let verifier = Verifier::new(&patterns);
     Engine {
         rules,
         prefilter,
-        anchored,
+        rot13,
+        verifier,
+        strong,
     }
 });
 

@@ -17,7 +17,8 @@
 //!   is searched on its own, which lets the `regex` crate use that one pattern's inner
 //!   literals.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{dfa::DFA, Anchored, MatchKind};
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
@@ -33,7 +34,10 @@ pub const MAX_RULES: usize = 128;
 pub type Rules = u128;
 
 pub struct Prefilter {
-    literals: Option<AhoCorasick>,
+    /// A full DFA over the literals, run by hand in [`Prefilter::candidates`]: through the
+    /// concrete type its transitions inline (the `AhoCorasick` wrapper's overlapping search
+    /// makes a dynamic call per byte, which cost more than the rules it saved).
+    literals: Option<DFA>,
     /// The rules of each literal (by pattern id).
     literal_rules: Vec<Rules>,
     /// Rules anchored at a line start.
@@ -45,6 +49,29 @@ pub struct Prefilter {
 impl Prefilter {
     /// `patterns`: the rules, in the order their indices refer to.
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Prefilter {
+        Prefilter::build(patterns, Rules::MAX, |b| b)
+    }
+
+    /// A prefilter that reads a text and finds where the rules in `keep` may start in its
+    /// rot13 image: over the rot13 images of their literals. Its candidates say, without
+    /// making the image, whether there is anything to verify in it — nearly never, since the
+    /// image of ordinary text is gibberish. Line-start and unselective rules are left out.
+    pub fn rot13<S: AsRef<str>>(patterns: &[S], keep: Rules) -> Prefilter {
+        // As the normalised (lower-case) text's image is made: ASCII letters only.
+        let rot = |b: u8| match b {
+            b'a'..=b'm' => b + 13,
+            b'n'..=b'z' => b - 13,
+            _ => b,
+        };
+        let mut p = Prefilter::build(patterns, keep, rot);
+        p.line_start_rules = 0;
+        p.wide.clear();
+        p
+    }
+
+    /// The prefilter of the rules in `keep`, over their literals with each byte mapped by
+    /// `byte`.
+    fn build<S: AsRef<str>>(patterns: &[S], keep: Rules, byte: fn(u8) -> u8) -> Prefilter {
         assert!(patterns.len() <= MAX_RULES, "at most {MAX_RULES} rules");
         let mut literals: Vec<(Vec<u8>, Rules)> = Vec::new();
         let mut line_start_rules: Rules = 0;
@@ -52,6 +79,9 @@ impl Prefilter {
         for (idx, p) in patterns.iter().enumerate() {
             let p = p.as_ref();
             let bit: Rules = 1 << idx;
+            if keep & bit == 0 {
+                continue;
+            }
             if all_alternatives_at_line_start(p) {
                 line_start_rules |= bit;
                 continue;
@@ -60,7 +90,7 @@ impl Prefilter {
                 Some(lits) if lits.iter().all(|l| l.len() >= MIN_SELECTIVE) => {
                     literals.extend(lits.into_iter().map(|mut l| {
                         l.truncate(LITERAL_BYTES);
-                        (l, bit)
+                        (l.into_iter().map(byte).collect(), bit)
                     }))
                 }
                 _ => wide.push((
@@ -83,10 +113,10 @@ impl Prefilter {
             }
         }
         let literals = (!kept.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
+            DFA::builder()
+                // Standard semantics: a state reports every literal that ends there.
                 .match_kind(MatchKind::Standard)
-                // A full DFA: a few hundred short literals, searched on every text.
-                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
                 .build(kept.iter().map(|(l, _)| l))
                 .expect("literal set builds")
         });
@@ -102,11 +132,22 @@ impl Prefilter {
     /// to try there.
     pub fn candidates(&self, hay: &str) -> Vec<(usize, Rules)> {
         let mut out: Vec<(usize, Rules)> = Vec::new();
-        if let Some(ac) = &self.literals {
-            out.extend(
-                ac.find_overlapping_iter(hay)
-                    .map(|m| (m.start(), self.literal_rules[m.pattern().as_usize()])),
-            );
+        if let Some(dfa) = &self.literals {
+            let mut sid = dfa
+                .start_state(Anchored::No)
+                .expect("an unanchored DFA has an unanchored start");
+            for (i, &b) in hay.as_bytes().iter().enumerate() {
+                sid = dfa.next_state(Anchored::No, sid, b);
+                if dfa.is_special(sid) && dfa.is_match(sid) {
+                    for k in 0..dfa.match_len(sid) {
+                        let pid = dfa.match_pattern(sid, k);
+                        out.push((
+                            i + 1 - dfa.pattern_len(pid),
+                            self.literal_rules[pid.as_usize()],
+                        ));
+                    }
+                }
+            }
         }
         if self.line_start_rules != 0 {
             out.push((0, self.line_start_rules));
@@ -251,6 +292,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_rot13_prefilter_finds_its_rules_in_the_plain_text() {
+        let rules = [r"\bignore\s+previous", r"(?m)^system:", r"\bforget\b"];
+        // Rule 2 is not kept; the line-start rule is left out.
+        let p = Prefilter::rot13(&rules, 0b011);
+        let found = |hay: &str| -> Vec<(usize, Vec<usize>)> {
+            p.candidates(hay)
+                .into_iter()
+                .map(|(i, r)| (i, indices(r).collect()))
+                .collect()
+        };
+        assert_eq!(found("ok vtaber cerivbhf"), [(3, vec![0])]);
+        assert!(found("ignore previous\nflfgrz:").is_empty());
+        assert!(found("sbetrg").is_empty());
     }
 
     #[test]
