@@ -49,7 +49,7 @@ pub struct Prefilter {
 impl Prefilter {
     /// `patterns`: the rules, in the order their indices refer to.
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Prefilter {
-        Prefilter::build(patterns, Rules::MAX, |b| b)
+        Prefilter::build(patterns, Rules::MAX, None)
     }
 
     /// A prefilter that reads a text and finds where the rules in `keep` may start in its
@@ -63,15 +63,13 @@ impl Prefilter {
             b'n'..=b'z' => b - 13,
             _ => b,
         };
-        let mut p = Prefilter::build(patterns, keep, rot);
-        p.line_start_rules = 0;
-        p.wide.clear();
-        p
+        Prefilter::build(patterns, keep, Some(rot))
     }
 
-    /// The prefilter of the rules in `keep`, over their literals with each byte mapped by
-    /// `byte`.
-    fn build<S: AsRef<str>>(patterns: &[S], keep: Rules, byte: fn(u8) -> u8) -> Prefilter {
+    /// The prefilter of the rules in `keep`; with `image`, over their literals with each byte
+    /// mapped by it, and without the line-start and unselective rules (which are not found
+    /// through literals).
+    fn build<S: AsRef<str>>(patterns: &[S], keep: Rules, image: Option<fn(u8) -> u8>) -> Prefilter {
         assert!(patterns.len() <= MAX_RULES, "at most {MAX_RULES} rules");
         let mut literals: Vec<(Vec<u8>, Rules)> = Vec::new();
         let mut line_start_rules: Rules = 0;
@@ -83,16 +81,19 @@ impl Prefilter {
                 continue;
             }
             if all_alternatives_at_line_start(p) {
-                line_start_rules |= bit;
+                if image.is_none() {
+                    line_start_rules |= bit;
+                }
                 continue;
             }
             match prefixes(p) {
                 Some(lits) if lits.iter().all(|l| l.len() >= MIN_SELECTIVE) => {
                     literals.extend(lits.into_iter().map(|mut l| {
                         l.truncate(LITERAL_BYTES);
-                        (l.into_iter().map(byte).collect(), bit)
+                        (l.into_iter().map(image.unwrap_or(|b| b)).collect(), bit)
                     }))
                 }
+                _ if image.is_some() => {}
                 _ => wide.push((
                     idx,
                     regex::RegexBuilder::new(&p.replace(r"\b", r"(?-u:\b)"))
