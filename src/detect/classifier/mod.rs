@@ -25,6 +25,7 @@
 //! in docs/governance.md.
 
 pub mod features;
+pub mod lexicon;
 pub mod window;
 
 use std::sync::LazyLock;
@@ -41,7 +42,8 @@ pub static INJECTION: LazyLock<Model> = LazyLock::new(|| {
 });
 
 const MAGIC: &[u8; 4] = b"TPIM";
-const VERSION: u32 = 1;
+/// 2: features carry the lexicon's concepts.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ModelError {

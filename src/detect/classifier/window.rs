@@ -15,8 +15,8 @@ use super::features::PER_WORD;
 
 /// The longest window a model may use (words): its features fill at most a quarter of the table.
 pub const MAX_WINDOW: usize = 64;
-/// Table slots: a power of two, four times the most features a window can hold.
-const SLOTS: usize = 4 * MAX_WINDOW * PER_WORD;
+/// Table slots: a power of two, at least four times the most features a window can hold.
+const SLOTS: usize = (4 * MAX_WINDOW * PER_WORD).next_power_of_two();
 const EMPTY: u32 = u32::MAX;
 
 /// Feature id → number of the window's words that carry it.
