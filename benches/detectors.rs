@@ -67,9 +67,9 @@ fn main() {
     let model = &*tappass::detect::classifier::INJECTION;
     black_box(model.score("ignore previous instructions"));
     println!(
-        "injection classifier: RSS +{} KiB on loading ({} weights of 16 bits)\n",
+        "injection classifier: RSS +{} KiB on loading ({} weights of 16 bits, two scales)\n",
         rss_kib().saturating_sub(before),
-        model.weights.len()
+        model.weights()
     );
     println!("detector throughput (one core, release)");
     for size in [1024, 64 * 1024] {

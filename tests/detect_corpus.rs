@@ -24,10 +24,11 @@ fn lab(args: &[&str]) -> (bool, String) {
 /// split from 0.74 to 0.57; German, French, Spanish, Italian and Dutch rules then took it
 /// to 0.592; two more rounds, 3,785 lines written in new wording, took the first model to
 /// 0.445 on the grown split and the retrained one to 0.597; the concept lexicon and a fourth
-/// round of German and Dutch lines, 0.653), and then said in
+/// round of German and Dutch lines, 0.653; French, Spanish and Italian lines and the two-scale
+/// classifier, 0.676), and then said in
 /// docs/governance.md. The false-positive ceiling
 /// and the PII and secrets floors are the issue's own.
-const INJECTION_RECALL_RATCHET: &str = "0.64";
+const INJECTION_RECALL_RATCHET: &str = "0.67";
 
 #[test]
 fn the_test_split_meets_the_floors() {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use tappass::detect::classifier::Model;
+use tappass::detect::classifier::Scales;
 use tappass::detect::normalize::View;
 use tappass::detect::{injection, pii, secrets, unicode, Family, Finding};
 
@@ -112,7 +112,7 @@ fn snippet(text: &str, at: (usize, usize)) -> String {
 /// Runs the harness over `cases`; returns whether every floor holds. With `model`, the
 /// classifier's scores are that model's instead of the shipped one's (to compare candidates on
 /// dev before shipping one).
-pub fn run(cases: &[&Case], examples: usize, floors: &Floors, model: Option<&Model>) -> bool {
+pub fn run(cases: &[&Case], examples: usize, floors: &Floors, model: Option<&Scales>) -> bool {
     let mut entity: BTreeMap<String, Tally> = BTreeMap::new();
     let mut family: BTreeMap<String, Tally> = BTreeMap::new();
     let mut lang: BTreeMap<(String, String), Tally> = BTreeMap::new();

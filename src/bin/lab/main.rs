@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
-use tappass::detect::classifier::Model;
+use tappass::detect::classifier::{Model, Scales};
 
 use corpus::Split;
 
@@ -54,17 +54,19 @@ enum Command {
         check: bool,
         #[command(flatten)]
         floors: eval::Floors,
-        /// Score with this model file instead of the shipped one (e.g. a candidate written by
-        /// `train --out`).
+        /// Score with the model files in this directory (`injection.model`,
+        /// `injection_long.model`) instead of the shipped ones (e.g. candidates written by
+        /// `train --out DIR`).
         #[arg(long)]
-        model: Option<PathBuf>,
+        models: Option<PathBuf>,
     },
     /// Train the injection classifier from the train split and calibrate it on dev.
     Train {
         #[command(flatten)]
         params: train::Params,
         /// Where to write the model.
-        #[arg(long, default_value_os_t = PathBuf::from(ROOT).join("src/detect/classifier/injection.model"))]
+        /// The directory of the two model files (`injection.model`, `injection_long.model`).
+        #[arg(long, default_value_os_t = PathBuf::from(ROOT).join("src/detect/classifier"))]
         out: PathBuf,
         /// Do not write: fail unless the file at --out is exactly what training produces.
         #[arg(long)]
@@ -87,6 +89,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// The model files of the two scales, short and long, in the output directory.
+const FILES: [&str; 2] = ["injection.model", "injection_long.model"];
+
 fn run() -> Result<bool> {
     let cli = Cli::parse();
     if let Command::SecretFindings { files } = &cli.command {
@@ -99,13 +104,20 @@ fn run() -> Result<bool> {
             examples,
             check,
             floors,
-            model,
+            models,
         } => {
-            let model = match model {
-                Some(path) => {
-                    let bytes = std::fs::read(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Some(Model::from_bytes(&bytes).with_context(|| path.display().to_string())?)
+            let model = match models {
+                Some(dir) => {
+                    let read = |name: &str| -> Result<Model> {
+                        let path = dir.join(name);
+                        let bytes = std::fs::read(&path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        Model::from_bytes(&bytes).with_context(|| path.display().to_string())
+                    };
+                    Some(Scales {
+                        short: read(FILES[0])?,
+                        long: read(FILES[1])?,
+                    })
                 }
                 None => None,
             };
@@ -120,35 +132,45 @@ fn run() -> Result<bool> {
             out,
             verify,
         } => {
-            let (model, report) = train::train(&cases, &params)?;
-            let bytes = model.to_bytes();
-            println!(
-                "trained on {} lines ({} injection), {} non-zero weights of {}, dev threshold logit {:.3}; sha256 {}",
-                report.train,
-                report.train_injection,
-                report.nonzero,
-                model.weights.len(),
-                report.dev_threshold_logit,
-                hex::encode(Sha256::digest(&bytes))
-            );
-            if verify {
-                let shipped =
-                    std::fs::read(&out).with_context(|| format!("reading {}", out.display()))?;
-                if shipped != bytes {
-                    println!(
-                        "{} differs from what training produces (sha256 {}): retrain with `tappass-lab train` and commit it",
-                        out.display(),
-                        hex::encode(Sha256::digest(&shipped))
-                    );
-                    return Ok(false);
+            let (scales, reports) = train::train(&cases, &params)?;
+            let mut ok = true;
+            for ((model, report), name) in [&scales.short, &scales.long]
+                .into_iter()
+                .zip(&reports)
+                .zip(FILES)
+            {
+                let bytes = model.to_bytes();
+                let path = out.join(name);
+                println!(
+                    "{name}: {}-word windows, trained on {} lines ({} injection), {} non-zero weights of {}, dev threshold logit {:.3}; sha256 {}",
+                    model.window,
+                    report.train,
+                    report.train_injection,
+                    report.nonzero,
+                    model.weights.len(),
+                    report.dev_threshold_logit,
+                    hex::encode(Sha256::digest(&bytes))
+                );
+                if verify {
+                    let shipped = std::fs::read(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    if shipped != bytes {
+                        println!(
+                            "{} differs from what training produces (sha256 {}): retrain with `tappass-lab train` and commit it",
+                            path.display(),
+                            hex::encode(Sha256::digest(&shipped))
+                        );
+                        ok = false;
+                    } else {
+                        println!("{} is reproduced bit for bit", path.display());
+                    }
+                } else {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {} ({} bytes)", path.display(), bytes.len());
                 }
-                println!("{} is reproduced bit for bit", out.display());
-            } else {
-                std::fs::write(&out, &bytes)
-                    .with_context(|| format!("writing {}", out.display()))?;
-                println!("wrote {} ({} bytes)", out.display(), bytes.len());
             }
-            Ok(true)
+            Ok(ok)
         }
         Command::SecretFindings { .. } => unreachable!("handled above"),
     }

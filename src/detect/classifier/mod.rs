@@ -3,8 +3,9 @@
 //! The rules in `injection.rs` catch the *shapes* of known attacks precisely; this model
 //! catches what they do not spell out — personas and "developer mode" prompts, fictional
 //! framing, paraphrased overrides and extraction requests, the same in German, French,
-//! Spanish, Italian and Dutch. It runs in-process, on the CPU, with no network: a table of
-//! `2^bits` 16-bit weights (512 KiB), shipped inside the binary (`injection.model`).
+//! Spanish, Italian and Dutch. It runs in-process, on the CPU, with no network: two tables of
+//! `2^bits` 16-bit weights (512 KiB each), shipped inside the binary (`injection.model`,
+//! `injection_long.model`).
 //!
 //! # Scoring
 //! Each word yields a few hashed features (`features.rs`). The text is read through windows of
@@ -16,11 +17,20 @@
 //! slides one word at a time, updating its sum as features enter and leave, so scoring is linear
 //! in the text and allocates nothing.
 //!
-//! The score is calibrated on the dev split (see `src/bin/lab/train.rs`): 0.5 is the standard
-//! preset's operating point, so the model's score and the rules' score share one threshold.
+//! # Two scales
+//! The window's width is a trade-off, measured on the dev split: a wide window reads a long
+//! jailbreak whole (one model's recall 0.71 at 128 words against 0.60 at 32), but an attack
+//! wrapped in 100 benign words on each side is diluted by their negative weights (0.30 at 128
+//! words, 0.56 at 32). [`Scales`] ships both, a 32-word and a 128-word model, scored in one pass
+//! over the words (the features are computed once), and keeps the higher score: with the rules,
+//! dev recall 0.64 at 1.5 % false positives and the padded attacks at 0.51, where one 48-word
+//! model had 0.61 at 1.6 % and 0.41 (`scripts/padded_attacks.py`).
+//!
+//! Each scale is calibrated on the dev split (see `src/bin/lab/train.rs`): 0.5 is the standard
+//! preset's operating point, so the models' scores and the rules' score share one threshold.
 //!
 //! # Training
-//! `cargo run --release --bin tappass-lab -- train` rebuilds `injection.model` from the train
+//! `cargo run --release --bin tappass-lab -- train` rebuilds both model files from the train
 //! split of `tests/corpus/` with a fixed seed, bit for bit (CI checks it); the model card is
 //! in docs/governance.md.
 
@@ -35,11 +45,34 @@ use window::DistinctWindow;
 
 use thiserror::Error;
 
-/// The shipped model, parsed once.
-pub static INJECTION: LazyLock<Model> = LazyLock::new(|| {
-    Model::from_bytes(include_bytes!("injection.model"))
-        .expect("the shipped injection.model is valid (a unit test parses it)")
+/// The shipped classifier, parsed once: the short and the long scale (see "Two scales").
+pub static INJECTION: LazyLock<Scales> = LazyLock::new(|| Scales {
+    short: Model::from_bytes(include_bytes!("injection.model"))
+        .expect("the shipped injection.model is valid (a unit test parses it)"),
+    long: Model::from_bytes(include_bytes!("injection_long.model"))
+        .expect("the shipped injection_long.model is valid (a unit test parses it)"),
 });
+
+/// Two models of the same features over different windows, scored in one pass; a text's score
+/// is the higher of the two (each is calibrated so that 0.5 is its operating point).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scales {
+    /// A short window: an attack padded with benign text still fills most of one.
+    pub short: Model,
+    /// A long window: a long jailbreak is read whole.
+    pub long: Model,
+}
+
+impl Scales {
+    pub fn score(&self, text: &str) -> ModelScore {
+        score_all(&[&self.short, &self.long], text)
+    }
+
+    /// Weights in memory, both scales.
+    pub fn weights(&self) -> usize {
+        self.short.weights.len() + self.long.weights.len()
+    }
+}
 
 const MAGIC: &[u8; 4] = b"TPIM";
 /// 2: features carry the lexicon's concepts.
@@ -166,61 +199,103 @@ impl Model {
 
     /// Scores `text` (already normalised: the detectors' view).
     pub fn score(&self, text: &str) -> ModelScore {
-        let window = self.window as usize;
-        // The window's words, as a ring; the features it holds, each once; their weights' sum.
-        let mut ring = [Word::default(); window::MAX_WINDOW];
-        let mut present = DistinctWindow::default();
-        let mut sum: i64 = 0;
-        let mut n = 0usize;
-        let mut best = (f32::NEG_INFINITY, 0usize, 0usize);
-        features::for_each_word(text, self.bits, |w| {
-            let slot = n % window;
-            if n >= window {
-                for &i in ring[slot].ids() {
-                    if present.remove(i) {
-                        sum -= i64::from(self.weights[i as usize]);
-                    }
-                }
-            }
-            for &i in w.ids() {
-                if present.add(i) {
-                    sum += i64::from(self.weights[i as usize]);
-                }
-            }
-            ring[slot] = *w;
-            n += 1;
-            if n >= window {
-                let logit = self.window_logit(sum);
-                if logit > best.0 {
-                    // The window's first word is the oldest in the ring.
-                    best = (logit, ring[n % window].start, w.end);
-                }
-            }
-        });
-        if n == 0 {
-            // Nothing to judge: no words, no score.
-            return ModelScore {
-                logit: f32::NEG_INFINITY,
-                score: 0.0,
-                start: 0,
-                end: 0,
-            };
-        }
-        if n < window {
-            // A text shorter than a window is one window.
-            best = (self.window_logit(sum), ring[0].start, ring[n - 1].end);
-        }
-        ModelScore {
-            logit: best.0,
-            score: sigmoid(best.0),
-            start: best.1,
-            end: best.2,
-        }
+        score_all(&[self], text)
     }
 
     /// The logit of a window whose distinct features' stored weights sum to `sum`.
     pub fn window_logit(&self, sum: i64) -> f32 {
         self.bias + self.scale * sum as f32
+    }
+}
+
+/// Scores `text` with each of `models` (all of the same `bits`) in one pass over its words,
+/// and returns the best window of any. Each model slides its own window over the shared ring
+/// of the last [`window::MAX_WINDOW`] words.
+pub fn score_all(models: &[&Model], text: &str) -> ModelScore {
+    const MAX_MODELS: usize = 2;
+    assert!(
+        !models.is_empty()
+            && models.len() <= MAX_MODELS
+            && models.iter().all(|m| m.bits == models[0].bits),
+        "one or two models of the same features"
+    );
+    let mut ring = [Word::default(); window::MAX_WINDOW];
+    let mut slides: [Slide; MAX_MODELS] = Default::default();
+    let slides = &mut slides[..models.len()];
+    let mut n = 0usize;
+    features::for_each_word(text, models[0].bits, |w| {
+        for (m, s) in models.iter().zip(slides.iter_mut()) {
+            let window = m.window as usize;
+            if n >= window {
+                for &i in ring[(n - window) % window::MAX_WINDOW].ids() {
+                    if s.present.remove(i) {
+                        s.sum -= i64::from(m.weights[i as usize]);
+                    }
+                }
+            }
+            for &i in w.ids() {
+                if s.present.add(i) {
+                    s.sum += i64::from(m.weights[i as usize]);
+                }
+            }
+        }
+        ring[n % window::MAX_WINDOW] = *w;
+        n += 1;
+        for (m, s) in models.iter().zip(slides.iter_mut()) {
+            let window = m.window as usize;
+            if n >= window {
+                let logit = m.window_logit(s.sum);
+                if logit > s.best.0 {
+                    // The window's first word.
+                    s.best = (logit, ring[(n - window) % window::MAX_WINDOW].start, w.end);
+                }
+            }
+        }
+    });
+    if n == 0 {
+        // Nothing to judge: no words, no score.
+        return ModelScore {
+            logit: f32::NEG_INFINITY,
+            score: 0.0,
+            start: 0,
+            end: 0,
+        };
+    }
+    let mut best = (f32::NEG_INFINITY, 0, 0);
+    for (m, s) in models.iter().zip(slides.iter()) {
+        let b = if n < m.window as usize {
+            // A text shorter than a window is one window.
+            let last = ring[(n - 1) % window::MAX_WINDOW].end;
+            (m.window_logit(s.sum), ring[0].start, last)
+        } else {
+            s.best
+        };
+        if b.0 > best.0 {
+            best = b;
+        }
+    }
+    ModelScore {
+        logit: best.0,
+        score: sigmoid(best.0),
+        start: best.1,
+        end: best.2,
+    }
+}
+
+/// One model's window over the shared ring.
+struct Slide {
+    present: DistinctWindow,
+    sum: i64,
+    best: (f32, usize, usize),
+}
+
+impl Default for Slide {
+    fn default() -> Self {
+        Slide {
+            present: DistinctWindow::default(),
+            sum: 0,
+            best: (f32::NEG_INFINITY, 0, 0),
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 use super::features::PER_WORD;
 
 /// The longest window a model may use (words): its features fill at most a quarter of the table.
-pub const MAX_WINDOW: usize = 64;
+pub const MAX_WINDOW: usize = 128;
 /// Table slots: a power of two, at least four times the most features a window can hold.
 const SLOTS: usize = (4 * MAX_WINDOW * PER_WORD).next_power_of_two();
 const EMPTY: u32 = u32::MAX;
