@@ -25,10 +25,11 @@ fn lab(args: &[&str]) -> (bool, String) {
 /// to 0.592; two more rounds, 3,785 lines written in new wording, took the first model to
 /// 0.445 on the grown split and the retrained one to 0.597; the concept lexicon and a fourth
 /// round of German and Dutch lines, 0.653; French, Spanish and Italian lines and the two-scale
-/// classifier, 0.676), and then said in
+/// classifier, 0.676; 4,750 more lines (the fifth round in six languages) and training retuned on
+/// dev, 0.736), and then said in
 /// docs/governance.md. The false-positive ceiling
 /// and the PII and secrets floors are the issue's own.
-const INJECTION_RECALL_RATCHET: &str = "0.67";
+const INJECTION_RECALL_RATCHET: &str = "0.73";
 
 #[test]
 fn the_test_split_meets_the_floors() {

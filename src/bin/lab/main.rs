@@ -114,10 +114,7 @@ fn run() -> Result<bool> {
                             .with_context(|| format!("reading {}", path.display()))?;
                         Model::from_bytes(&bytes).with_context(|| path.display().to_string())
                     };
-                    Some(Scales {
-                        short: read(FILES[0])?,
-                        long: read(FILES[1])?,
-                    })
+                    Some(Scales::new(read(FILES[0])?, read(FILES[1])?)?)
                 }
                 None => None,
             };

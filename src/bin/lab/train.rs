@@ -6,7 +6,7 @@
 //!
 //! The model is logistic regression over a text's best window (multiple-instance learning: a
 //! long document is injection when one of its windows is, and benign when none is), fitted
-//! by AdaGrad with an L2 penalty and balanced class weights; `--runs` fits over different
+//! by AdaGrad with an L2 penalty and balanced class weights; `--runs` fits (16) over different
 //! shuffles are averaged (bagging), which steadies the operating point. The 16-bit quantized weights are
 //! then scored by the runtime code itself, and the bias is shifted so that the runtime score
 //! 0.5 sits at the dev split's operating point: the lowest threshold whose false-positive rate
@@ -27,7 +27,7 @@ pub struct Params {
     /// Runs averaged into the model, each with its own shuffle (seeds `seed`, `seed + 1`, …).
     /// One run's operating point swings with its shuffle (dev recall at 1 % FPR from 0.27 to
     /// 0.54 across seeds); the average of several does not.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub runs: u32,
     #[arg(long, default_value_t = 18)]
     pub bits: u32,
@@ -39,16 +39,24 @@ pub struct Params {
     pub long_window: u32,
     #[arg(long, default_value_t = 6)]
     pub epochs: u32,
-    /// AdaGrad learning rate (chosen on dev: 0.01–0.3 swept).
-    #[arg(long, default_value_t = 0.1)]
+    /// AdaGrad learning rate (chosen on dev, fifth round: 0.1 → 0.5 moved dev recall 0.69 → 0.76;
+    /// 0.2–1.0 swept, 0.3–0.5 a plateau within noise).
+    #[arg(long, default_value_t = 0.5)]
     pub rate: f64,
     /// L2 penalty per update.
     #[arg(long, default_value_t = 1e-4)]
     pub l2: f64,
     /// False-positive rate on benign dev lines at each scale's calibrated score 0.5 (the two
-    /// together reach about twice that less their overlap).
-    #[arg(long, default_value_t = 0.006)]
+    /// together reach about twice that less their overlap). The rule: the value at which the
+    /// rules and both scales together reach about 1.5 % on dev, leaving room under the 2 %
+    /// ceiling for the test split's spread (fifth round: 0.6 % gave 1.8 % on dev, 0.5 % 1.5 %).
+    #[arg(long, default_value_t = 0.005)]
     pub dev_fpr: f64,
+    /// Train on this share of the train split (an evenly spread, fixed subset): the learning
+    /// curve, which says whether more data would pay (docs/governance.md). Dev and test are
+    /// untouched.
+    #[arg(long, default_value_t = 1.0)]
+    pub train_fraction: f64,
 }
 
 /// One training text: its words' feature ids, flattened.
@@ -103,11 +111,15 @@ pub fn train(cases: &[Case], p: &Params) -> Result<(Scales, [Report; 2])> {
     let train: Vec<Example> = cases
         .iter()
         .filter(|c| c.split == Split::Train)
+        .enumerate()
+        // The golden-ratio sequence spreads any fraction evenly over the files.
+        .filter(|(i, _)| (*i as f64 * 0.618_034) % 1.0 < p.train_fraction)
+        .map(|(_, c)| c)
         .map(|c| example(c, p.bits))
         .collect();
     let (short, rs) = train_scale(cases, &train, p, p.window)?;
     let (long, rl) = train_scale(cases, &train, p, p.long_window)?;
-    Ok((Scales { short, long }, [rs, rl]))
+    Ok((Scales::new(short, long)?, [rs, rl]))
 }
 
 /// One scale: `window` words per window.
@@ -220,6 +232,7 @@ fn best_window(e: &Example, window: usize, w: impl Fn(u32) -> f64) -> (usize, us
     }
     let word = |k: usize| &e.ids[e.words[k] as usize..e.words[k + 1] as usize];
     let mut present = DistinctWindow::default();
+    present.reset(window);
     let mut s = 0f64;
     let mut best = (f64::NEG_INFINITY, 0);
     for k in 0..n {

@@ -22,7 +22,8 @@
 //! jailbreak whole (one model's recall 0.71 at 128 words against 0.60 at 32), but an attack
 //! wrapped in 100 benign words on each side is diluted by their negative weights (0.30 at 128
 //! words, 0.56 at 32). [`Scales`] ships both, a 32-word and a 128-word model, scored in one pass
-//! over the words (the features are computed once), and keeps the higher score: with the rules,
+//! over the words (the features are computed once, and the two weights of a feature are read
+//! together), and keeps the higher score: with the rules,
 //! dev recall 0.64 at 1.5 % false positives and the padded attacks at 0.51, where one 48-word
 //! model had 0.61 at 1.6 % and 0.41 (`scripts/padded_attacks.py`).
 //!
@@ -38,6 +39,7 @@ pub mod features;
 pub mod lexicon;
 pub mod window;
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use features::Word;
@@ -46,11 +48,14 @@ use window::DistinctWindow;
 use thiserror::Error;
 
 /// The shipped classifier, parsed once: the short and the long scale (see "Two scales").
-pub static INJECTION: LazyLock<Scales> = LazyLock::new(|| Scales {
-    short: Model::from_bytes(include_bytes!("injection.model"))
-        .expect("the shipped injection.model is valid (a unit test parses it)"),
-    long: Model::from_bytes(include_bytes!("injection_long.model"))
-        .expect("the shipped injection_long.model is valid (a unit test parses it)"),
+pub static INJECTION: LazyLock<Scales> = LazyLock::new(|| {
+    Scales::new(
+        Model::from_bytes(include_bytes!("injection.model"))
+            .expect("the shipped injection.model is valid (a unit test parses it)"),
+        Model::from_bytes(include_bytes!("injection_long.model"))
+            .expect("the shipped injection_long.model is valid (a unit test parses it)"),
+    )
+    .expect("the shipped scales share their features (a unit test checks it)")
 });
 
 /// Two models of the same features over different windows, scored in one pass; a text's score
@@ -61,16 +66,32 @@ pub struct Scales {
     pub short: Model,
     /// A long window: a long jailbreak is read whole.
     pub long: Model,
+    /// Both scales' weights of each feature side by side, as the scorer reads them.
+    pair: Box<[[i16; 2]]>,
 }
 
 impl Scales {
-    pub fn score(&self, text: &str) -> ModelScore {
-        score_all(&[&self.short, &self.long], text)
+    /// Pairs two models of the same features (the same `bits`).
+    pub fn new(short: Model, long: Model) -> Result<Scales, ModelError> {
+        if short.bits != long.bits {
+            return Err(ModelError::Range("bits (the scales differ)"));
+        }
+        let pair = short
+            .weights
+            .iter()
+            .zip(long.weights.iter())
+            .map(|(&a, &b)| [a, b])
+            .collect();
+        Ok(Scales { short, long, pair })
     }
 
-    /// Weights in memory, both scales.
+    pub fn score(&self, text: &str) -> ModelScore {
+        slide(&self.pair, [&self.short, &self.long], text)
+    }
+
+    /// Weights in memory, both scales (each model's table and the interleaved one).
     pub fn weights(&self) -> usize {
-        self.short.weights.len() + self.long.weights.len()
+        self.short.weights.len() + self.long.weights.len() + 2 * self.pair.len()
     }
 }
 
@@ -199,7 +220,7 @@ impl Model {
 
     /// Scores `text` (already normalised: the detectors' view).
     pub fn score(&self, text: &str) -> ModelScore {
-        score_all(&[self], text)
+        slide(self.weights.as_chunks::<1>().0, [self], text)
     }
 
     /// The logit of a window whose distinct features' stored weights sum to `sum`.
@@ -208,95 +229,90 @@ impl Model {
     }
 }
 
-/// Scores `text` with each of `models` (all of the same `bits`) in one pass over its words,
-/// and returns the best window of any. Each model slides its own window over the shared ring
-/// of the last [`window::MAX_WINDOW`] words.
-pub fn score_all(models: &[&Model], text: &str) -> ModelScore {
-    const MAX_MODELS: usize = 2;
-    assert!(
-        !models.is_empty()
-            && models.len() <= MAX_MODELS
-            && models.iter().all(|m| m.bits == models[0].bits),
-        "one or two models of the same features"
-    );
-    let mut ring = [Word::default(); window::MAX_WINDOW];
-    let mut slides: [Slide; MAX_MODELS] = Default::default();
-    let slides = &mut slides[..models.len()];
-    let mut n = 0usize;
-    features::for_each_word(text, models[0].bits, |w| {
-        for (m, s) in models.iter().zip(slides.iter_mut()) {
-            let window = m.window as usize;
-            if n >= window {
-                for &i in ring[(n - window) % window::MAX_WINDOW].ids() {
-                    if s.present.remove(i) {
-                        s.sum -= i64::from(m.weights[i as usize]);
+thread_local! {
+    /// Each thread's window tables, one per scale: reset per text, never reallocated.
+    static WINDOWS: RefCell<[DistinctWindow; 2]> = RefCell::new(Default::default());
+}
+
+/// Scores `text` with `K` models (one or two) in one pass over its words, and returns the best
+/// window of any. `weights[f][k]` is model `k`'s weight of feature `f`: the scales' weights of
+/// one feature sit side by side, one cache line read for both. Each model slides its own window
+/// over the shared ring of the last [`window::MAX_WINDOW`] words.
+fn slide<const K: usize>(weights: &[[i16; K]], models: [&Model; K], text: &str) -> ModelScore {
+    const { assert!(K >= 1 && K <= 2) };
+    WINDOWS.with_borrow_mut(|tables| {
+        let tables = &mut tables[..K];
+        for (t, m) in tables.iter_mut().zip(models) {
+            t.reset(m.window as usize);
+        }
+        let widths = models.map(|m| m.window as usize);
+        let mut ring = [Word::default(); window::MAX_WINDOW];
+        let mut sums = [0i64; K];
+        let mut best = [(f32::NEG_INFINITY, 0usize, 0usize); K];
+        let mut n = 0usize;
+        features::for_each_word(text, models[0].bits, |w| {
+            for k in 0..K {
+                if n >= widths[k] {
+                    for &i in ring[(n - widths[k]) % window::MAX_WINDOW].ids() {
+                        if tables[k].remove(i) {
+                            sums[k] -= i64::from(weights[i as usize][k]);
+                        }
                     }
                 }
             }
             for &i in w.ids() {
-                if s.present.add(i) {
-                    s.sum += i64::from(m.weights[i as usize]);
+                let wi = weights[i as usize];
+                for k in 0..K {
+                    if tables[k].add(i) {
+                        sums[k] += i64::from(wi[k]);
+                    }
                 }
             }
-        }
-        ring[n % window::MAX_WINDOW] = *w;
-        n += 1;
-        for (m, s) in models.iter().zip(slides.iter_mut()) {
-            let window = m.window as usize;
-            if n >= window {
-                let logit = m.window_logit(s.sum);
-                if logit > s.best.0 {
-                    // The window's first word.
-                    s.best = (logit, ring[(n - window) % window::MAX_WINDOW].start, w.end);
+            ring[n % window::MAX_WINDOW] = *w;
+            n += 1;
+            for k in 0..K {
+                if n >= widths[k] {
+                    let logit = models[k].window_logit(sums[k]);
+                    if logit > best[k].0 {
+                        // The window's first word.
+                        best[k] = (
+                            logit,
+                            ring[(n - widths[k]) % window::MAX_WINDOW].start,
+                            w.end,
+                        );
+                    }
                 }
             }
+        });
+        if n == 0 {
+            // Nothing to judge: no words, no score.
+            return ModelScore {
+                logit: f32::NEG_INFINITY,
+                score: 0.0,
+                start: 0,
+                end: 0,
+            };
         }
-    });
-    if n == 0 {
-        // Nothing to judge: no words, no score.
-        return ModelScore {
-            logit: f32::NEG_INFINITY,
-            score: 0.0,
-            start: 0,
-            end: 0,
-        };
-    }
-    let mut best = (f32::NEG_INFINITY, 0, 0);
-    for (m, s) in models.iter().zip(slides.iter()) {
-        let b = if n < m.window as usize {
-            // A text shorter than a window is one window.
-            let last = ring[(n - 1) % window::MAX_WINDOW].end;
-            (m.window_logit(s.sum), ring[0].start, last)
-        } else {
-            s.best
-        };
-        if b.0 > best.0 {
-            best = b;
+        let mut top = (f32::NEG_INFINITY, 0, 0);
+        for k in 0..K {
+            let b = if n < widths[k] {
+                // A text shorter than a window is one window.
+                let last = ring[(n - 1) % window::MAX_WINDOW].end;
+                (models[k].window_logit(sums[k]), ring[0].start, last)
+            } else {
+                best[k]
+            };
+            if b.0 > top.0 {
+                top = b;
+            }
         }
-    }
-    ModelScore {
-        logit: best.0,
-        score: sigmoid(best.0),
-        start: best.1,
-        end: best.2,
-    }
-}
-
-/// One model's window over the shared ring.
-struct Slide {
-    present: DistinctWindow,
-    sum: i64,
-    best: (f32, usize, usize),
-}
-
-impl Default for Slide {
-    fn default() -> Self {
-        Slide {
-            present: DistinctWindow::default(),
-            sum: 0,
-            best: (f32::NEG_INFINITY, 0, 0),
+        ModelScore {
+            logit: top.0,
+            score: sigmoid(top.0),
+            start: top.1,
+            end: top.2,
         }
-    }
+    })
 }
 
 pub fn sigmoid(x: f32) -> f32 {

@@ -7,81 +7,138 @@
 //!
 //! [`DistinctWindow`] keeps, for every feature id in the window, how many of the window's words
 //! carry it; [`DistinctWindow::add`] and [`DistinctWindow::remove`] say when a feature enters or
-//! leaves. It lives on the stack (no allocation per text): an open-addressing table of
-//! [`SLOTS`] slots, rebuilt with only the live ids when dead ones fill half of it. The runtime
-//! scorer and the trainer both slide windows through it, so what is learned is what is scored.
+//! leaves. It is an open-addressing table sized to the window (`4 · window · PER_WORD` slots,
+//! rounded up to a power of two: 1,024 for 32 words, 4,096 for 128), rebuilt with only the live
+//! ids when dead ones fill half of it. Its slots carry a generation stamp, so starting a new text
+//! ([`DistinctWindow::reset`]) costs nothing instead of clearing the table: the scorer keeps one
+//! table per scale per thread and a text allocates nothing. The runtime scorer and the trainer
+//! both slide windows through it, so what is learned is what is scored.
 
 use super::features::PER_WORD;
 
 /// The longest window a model may use (words): its features fill at most a quarter of the table.
 pub const MAX_WINDOW: usize = 128;
-/// Table slots: a power of two, at least four times the most features a window can hold.
-const SLOTS: usize = (4 * MAX_WINDOW * PER_WORD).next_power_of_two();
-const EMPTY: u32 = u32::MAX;
+/// The most live ids a window holds.
+const MAX_LIVE: usize = MAX_WINDOW * PER_WORD;
+/// Slots of the largest table: a power of two, four times the most features a window holds.
+const MAX_SLOTS: usize = (4 * MAX_LIVE).next_power_of_two();
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    key: u32,
+    count: u16,
+    /// The slot is in use when this is the table's current generation.
+    generation: u16,
+}
 
 /// Feature id → number of the window's words that carry it.
 pub struct DistinctWindow {
-    keys: [u32; SLOTS],
-    counts: [u16; SLOTS],
-    /// Slots holding a key, live (count > 0) or dead.
+    slots: Box<[Slot]>,
+    /// Slots in use for the current window width, minus one.
+    mask: usize,
+    generation: u16,
+    /// Slots holding a key in this generation, live (count > 0) or dead.
     used: usize,
 }
 
 impl Default for DistinctWindow {
+    /// A table for the widest window, empty.
     fn default() -> Self {
-        DistinctWindow {
-            keys: [EMPTY; SLOTS],
-            counts: [0; SLOTS],
+        let mut w = DistinctWindow {
+            slots: vec![Slot::default(); MAX_SLOTS].into_boxed_slice(),
+            mask: MAX_SLOTS - 1,
+            generation: 0,
             used: 0,
-        }
+        };
+        w.reset(MAX_WINDOW);
+        w
     }
 }
 
 impl DistinctWindow {
+    /// Empties the table for a window of `window` words (at most [`MAX_WINDOW`]).
+    pub fn reset(&mut self, window: usize) {
+        let window = window.clamp(1, MAX_WINDOW);
+        self.mask = (4 * window * PER_WORD).next_power_of_two() - 1;
+        self.used = 0;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Stamps are about to repeat: clear once every 65,535 texts.
+            self.slots.fill(Slot::default());
+            self.generation = 1;
+        }
+    }
+
     /// Counts one more occurrence of `id`; true when it was not in the window before.
     pub fn add(&mut self, id: u32) -> bool {
         let slot = self.find(id);
-        if self.keys[slot] == EMPTY {
-            if self.used + 1 > SLOTS / 2 {
+        let half = self.slots() / 2;
+        let s = &mut self.slots[slot];
+        if s.generation != self.generation {
+            if self.used + 1 > half {
                 self.rebuild();
                 return self.add(id);
             }
-            self.keys[slot] = id;
+            *s = Slot {
+                key: id,
+                count: 0,
+                generation: self.generation,
+            };
             self.used += 1;
         }
-        self.counts[slot] += 1;
-        self.counts[slot] == 1
+        s.count += 1;
+        s.count == 1
     }
 
     /// Counts one occurrence of `id` less (it must be in the window); true when it left.
     pub fn remove(&mut self, id: u32) -> bool {
         let slot = self.find(id);
-        debug_assert!(self.keys[slot] == id && self.counts[slot] > 0);
-        self.counts[slot] -= 1;
-        self.counts[slot] == 0
+        let s = &mut self.slots[slot];
+        debug_assert!(s.generation == self.generation && s.key == id && s.count > 0);
+        s.count -= 1;
+        s.count == 0
     }
 
-    /// The slot of `id`, or the empty slot where it would go (linear probing).
+    /// Slots in use for the current window width.
+    fn slots(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// The slot of `id`, or the free slot where it would go (linear probing).
     fn find(&self, id: u32) -> usize {
         // Feature ids are already uniform hashes: the low bits index the table.
-        let mut slot = id as usize & (SLOTS - 1);
-        while self.keys[slot] != EMPTY && self.keys[slot] != id {
-            slot = (slot + 1) & (SLOTS - 1);
+        let mut slot = id as usize & self.mask;
+        loop {
+            let s = &self.slots[slot];
+            if s.generation != self.generation || s.key == id {
+                return slot;
+            }
+            slot = (slot + 1) & self.mask;
         }
-        slot
     }
 
-    /// Drops the dead keys. Live ones are at most `MAX_WINDOW · PER_WORD`, a quarter of the
-    /// table, so a rebuild frees at least a quarter: amortised O(1) per operation.
+    /// Drops the dead keys. Live ones are at most `window · PER_WORD`, a quarter of the table,
+    /// so a rebuild frees at least a quarter: amortised O(1) per operation.
     fn rebuild(&mut self) {
-        let old = std::mem::take(self);
-        for (&k, &c) in old.keys.iter().zip(&old.counts) {
-            if k != EMPTY && c > 0 {
-                let slot = self.find(k);
-                self.keys[slot] = k;
-                self.counts[slot] = c;
-                self.used += 1;
+        let mut live = [(0u32, 0u16); MAX_LIVE];
+        let mut n = 0;
+        for s in &self.slots[..=self.mask] {
+            if s.generation == self.generation && s.count > 0 {
+                live[n] = (s.key, s.count);
+                n += 1;
             }
+        }
+        let mask = self.mask;
+        self.reset(MAX_WINDOW);
+        self.mask = mask;
+        for &(key, count) in &live[..n] {
+            let slot = self.find(key);
+            self.slots[slot] = Slot {
+                key,
+                count,
+                generation: self.generation,
+            };
+            self.used += 1;
         }
     }
 }
@@ -106,7 +163,7 @@ mod tests {
     fn colliding_ids_are_kept_apart() {
         let mut w = DistinctWindow::default();
         // Same low bits: the same home slot.
-        let (a, b) = (5, 5 + SLOTS as u32);
+        let (a, b) = (5, 5 + MAX_SLOTS as u32);
         assert!(w.add(a));
         assert!(w.add(b));
         assert!(w.remove(a));
@@ -125,6 +182,32 @@ mod tests {
                 assert!(w.remove((i - 200) * 167), "{i}");
             }
         }
-        assert!(w.used <= SLOTS / 2);
+        assert!(w.used <= MAX_SLOTS / 2);
+    }
+
+    #[test]
+    fn a_narrow_window_uses_a_small_table_and_stays_exact() {
+        let mut w = DistinctWindow::default();
+        w.reset(4);
+        assert_eq!(w.slots(), (4 * 4 * PER_WORD).next_power_of_two());
+        for i in 0..10_000u32 {
+            assert!(w.add(i * 31), "{i}");
+            if i >= 20 {
+                assert!(w.remove((i - 20) * 31), "{i}");
+            }
+        }
+        assert!(w.used <= w.slots() / 2);
+    }
+
+    #[test]
+    fn reset_forgets_the_previous_text_across_generation_wraps() {
+        let mut w = DistinctWindow::default();
+        for round in 0..70_000u32 {
+            w.reset(2);
+            // Each text sees its ids as new, whatever the texts before held.
+            assert!(w.add(round % 3), "{round}");
+            assert!(w.add(7), "{round}");
+            assert!(!w.add(7));
+        }
     }
 }
