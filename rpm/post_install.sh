@@ -12,11 +12,12 @@ if [ "$1" -eq 1 ]; then
     # 80-tappass.preset says enable for both). Enabled, not started: start it with
     # `systemctl start tappass` (or `systemctl enable --now tappass` where a preset said disable).
     # tappass.socket is left alone: socket activation is optional.
-    systemctl --no-reload preset tappass.service tappass-health.timer >/dev/null 2>&1 || :
+    systemctl --no-reload preset tappass.service tappass-health.timer tappass-backup.timer >/dev/null 2>&1 || :
 
     cat <<'MSG'
-TapPass: tappass.service and tappass-health.timer are enabled by preset. Start them:
-    systemctl start tappass tappass-health.timer
+TapPass: tappass.service, tappass-health.timer and tappass-backup.timer are enabled by preset.
+Start them:
+    systemctl start tappass tappass-health.timer tappass-backup.timer
 It listens on 127.0.0.1:9620 by default. On its first start the daemon writes the first admin
 key, readable by root only, to
     /var/lib/tappass/admin.key   (= /var/lib/private/tappass/admin.key)

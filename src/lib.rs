@@ -31,6 +31,7 @@ compile_error!(
 compile_error!("choose a SQLite: feature `bundled-sqlite` (the default) or `system-sqlite`");
 
 pub mod audit;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod detect;

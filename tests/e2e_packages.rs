@@ -18,6 +18,8 @@ use e2e::{secs, BootOptions, RootfsSpec};
 
 const UNIT: &str = "tappass.service";
 const TIMER: &str = "tappass-health.timer";
+const BACKUP_UNIT: &str = "tappass-backup.service";
+const BACKUP_TIMER: &str = "tappass-backup.timer";
 const DROPIN: &str = "/etc/systemd/system/tappass.service.d/e2e.conf";
 /// Where `DynamicUser=` keeps `StateDirectory=tappass` (`/var/lib/tappass` links to it).
 const PRIVATE_STATE: &str = "/var/lib/private/tappass";
@@ -131,6 +133,100 @@ fn verify(ct: &Container, admin: &str) -> Result<u64, String> {
     Ok(v["events_checked"].as_u64().unwrap_or(0))
 }
 
+/// The backup runs in its hardened unit; `tappass backup test-restore` (as root, on the packaged
+/// configuration) leaves production untouched; the database is lost (its file removed, the
+/// daemon starts empty); `tappass restore --stop-service` stops the daemon, brings every row
+/// back, verifies the chain and starts it again: the old keys work and the chain verifies.
+fn backup_wipe_restore(ct: &Container, admin: &str, agent_key: &str) -> Result<(), String> {
+    let out = ct.exec_timeout(
+        &["systemctl", "start", BACKUP_UNIT],
+        Duration::from_secs(120),
+    );
+    let result = ct.systemctl(&["show", "-p", "Result", "--value", BACKUP_UNIT]);
+    ensure(out.ok() && result.trimmed() == "success", || {
+        format!("{out}\n{}", ct.diagnose(BACKUP_UNIT))
+    })?;
+    let journal = ct.journal(BACKUP_UNIT, 50);
+    ensure(journal.contains("backup written"), || {
+        format!("the backup's journal:\n{journal}")
+    })?;
+    let ls = ct.exec(&[
+        "sh",
+        "-c",
+        &format!("ls -1 {PRIVATE_STATE}/backups/*.sql.gz"),
+    ]);
+    let file = ls.trimmed().lines().last().unwrap_or("").to_string();
+    ensure(ls.ok() && !file.is_empty(), || format!("no backup: {ls}"))?;
+    let owner = ct.exec(&["stat", "-c", "%a", &file]);
+    ensure(owner.trimmed() == "600", || format!("{file} mode: {owner}"))?;
+    let events = verify(ct, admin)?;
+
+    let out = ct.exec_timeout(
+        &["tappass", "backup", "test-restore"],
+        Duration::from_secs(120),
+    );
+    ensure(
+        out.ok() && out.stdout.contains("test restore passed"),
+        || format!("test-restore: {out}"),
+    )?;
+    ensure(verify(ct, admin)? == events, || {
+        "the test restore changed production".into()
+    })?;
+
+    // Lose the database: the daemon starts on an empty one, where the old keys mean nothing.
+    let stop = ct.exec_timeout(&["systemctl", "stop", UNIT], Duration::from_secs(60));
+    ensure(stop.ok(), || format!("{stop}"))?;
+    let rm = ct.exec(&[
+        "sh",
+        "-c",
+        &format!("rm -f {PRIVATE_STATE}/tappass.db {PRIVATE_STATE}/tappass.db-wal {PRIVATE_STATE}/tappass.db-shm"),
+    ]);
+    ensure(rm.ok(), || format!("{rm}"))?;
+    ct.start_unit("start", UNIT)?;
+    ready(ct)?;
+    let r = tp::chat(ct, agent_key, "after the loss")?;
+    ensure(r.status == 401, || {
+        format!(
+            "the wiped database still knows the agent: {} {}",
+            r.status, r.body
+        )
+    })?;
+
+    let out = ct.exec_timeout(
+        &["tappass", "restore", "--stop-service", &file],
+        Duration::from_secs(120),
+    );
+    ensure(
+        out.ok()
+            && out.stdout.contains("matches its manifest")
+            && out.stdout.contains("audit chain intact"),
+        || format!("restore: {out}"),
+    )?;
+    ensure(
+        out.stderr.contains("stopped tappass.service")
+            && out.stderr.contains("started tappass.service"),
+        || format!("restore --stop-service did not stop and start the daemon: {out}"),
+    )?;
+    ready(ct)?;
+    let owner = ct.exec(&["stat", "-c", "%U", &format!("{PRIVATE_STATE}/tappass.db")]);
+    ensure(owner.trimmed() != "root", || {
+        format!("the restored database belongs to root: {owner}")
+    })?;
+    let r = tp::chat(ct, agent_key, "after the restore")?;
+    ensure(r.status == 200, || {
+        format!(
+            "the agent key from before the loss: {} {}",
+            r.status, r.body
+        )
+    })?;
+    let now = verify(ct, admin)?;
+    ensure(now > events, || {
+        format!("audit chain: {events} events backed up, {now} after the restore")
+    })?;
+    eprintln!("backup {file}: {events} events; restored and verified: {now} events");
+    Ok(())
+}
+
 #[test]
 fn deb_installs_serves_upgrades_and_purges() {
     if !e2e::preflight() {
@@ -163,7 +259,7 @@ fn deb_installs_serves_upgrades_and_purges() {
             out.stdout.contains("admin.key") || out.stderr.contains("admin.key"),
             || "postinst does not say where the first admin key is".into(),
         )?;
-        for unit in [UNIT, TIMER] {
+        for unit in [UNIT, TIMER, BACKUP_TIMER] {
             let enabled = ct.systemctl(&["is-enabled", unit]);
             ensure(enabled.trimmed() == "enabled", || {
                 format!("{unit} is-enabled: {enabled}")
@@ -171,6 +267,9 @@ fn deb_installs_serves_upgrades_and_purges() {
         }
         ensure(ct.active_state(UNIT) == "active", || ct.diagnose(UNIT))?;
         ensure(ct.active_state(TIMER) == "active", || ct.diagnose(TIMER))?;
+        ensure(ct.active_state(BACKUP_TIMER) == "active", || {
+            ct.diagnose(BACKUP_TIMER)
+        })?;
         let conf = ct.exec(&["stat", "-c", "%U:%G %a", "/etc/tappass/tappass.toml"]);
         ensure(conf.trimmed() == "root:root 644", || {
             format!("/etc/tappass/tappass.toml: {conf}")
@@ -212,6 +311,11 @@ fn deb_installs_serves_upgrades_and_purges() {
                 || "a secret is in the journal".into(),
             )
         },
+    );
+
+    step(
+        "backup in its unit, test-restore, wipe, restore --stop-service",
+        || backup_wipe_restore(&ct, &admin, &agent_key),
     );
 
     step("upgrade to a newer build keeps data and the chain", || {

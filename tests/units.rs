@@ -16,11 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Every unit file shipped in `systemd/`.
-const UNITS: [&str; 4] = [
+const UNITS: [&str; 6] = [
     "tappass.service",
     "tappass.socket",
     "tappass-health.service",
     "tappass-health.timer",
+    "tappass-backup.service",
+    "tappass-backup.timer",
 ];
 
 /// Drop-in examples shipped in `systemd/dropins/`, installed as `tappass.service.d/<name>.conf`.
@@ -289,6 +291,14 @@ fn tappass_health_service_exposure_is_at_most_2_0() {
         return;
     }
     assert_exposure("tappass-health.service", MAX_EXPOSURE_COMPANION);
+}
+
+#[test]
+fn tappass_backup_service_exposure_is_at_most_2_0() {
+    if !have_systemd_analyze("tappass_backup_service_exposure_is_at_most_2_0") {
+        return;
+    }
+    assert_exposure("tappass-backup.service", MAX_EXPOSURE_COMPANION);
 }
 
 /// docs/hardening.md and the ip-allowlist drop-in promise 1.0 once the allow list names an

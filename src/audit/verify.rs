@@ -60,6 +60,14 @@ const PAGE: u32 = 1000;
 /// Rows are read up to the head taken at the start, so appends running meanwhile do not count
 /// as "events beyond the head"; rows beyond it are checked by comparing `max(seq)` afterwards.
 pub async fn verify_store(store: &Store) -> Result<Report, StoreError> {
+    verify_store_with(store, &mut |_, _| {}).await
+}
+
+/// [`verify_store`], calling `progress(events_checked, head_seq)` after every page.
+pub async fn verify_store_with(
+    store: &Store,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Report, StoreError> {
     let head = store.audit_head().await?;
     let upto = head.as_ref().map_or(0, |h| h.seq);
     let mut v = Verifier::new();
@@ -80,6 +88,7 @@ pub async fn verify_store(store: &Store) -> Result<Report, StoreError> {
         if let Some(b) = broke {
             break Err(b);
         }
+        progress(v.checked(), upto);
     };
     let checked = v.checked();
     let result = result.and_then(|()| v.finish(head.as_ref()));

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
 
+use super::progress::{Progress, Unit};
 use super::{runtime, ConfigArgs};
 use crate::audit::checkpoint::{anchor, verify_signature, Anchor};
 use crate::audit::checkpoint_file::{newest, CHECKPOINT_FILE, PUBLIC_KEY_FILE};
-use crate::audit::verify::{export_line, verify_export, verify_store, Report};
+use crate::audit::verify::{export_line, verify_export, verify_store_with, Report};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -121,7 +122,16 @@ fn verify(
     let result = runtime().block_on(async {
         let cfg = config.load(None).map_err(|e| e.to_string())?;
         let store = open_store(&config).await?;
-        let report = verify_store(&store).await.map_err(|e| e.to_string())?;
+        let mut p: Option<Progress> = None;
+        let report = verify_store_with(&store, &mut |done, total| {
+            p.get_or_insert_with(|| Progress::new("audit-verify", Unit::Events, total))
+                .set(done)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        if let Some(p) = p {
+            p.finish();
+        }
         let state_dir = cfg.state_dir();
         let cp_path = checkpoints.unwrap_or_else(|| state_dir.join(CHECKPOINT_FILE));
         let anchor = check_checkpoint(&store, &cp_path, public_key, &state_dir).await?;
@@ -261,6 +271,7 @@ fn export(config: ConfigArgs, output: Option<PathBuf>) -> ExitCode {
         let upto = head.map_or(0, |h| h.seq);
         let mut after = 0;
         let mut n = 0u64;
+        let mut progress = Progress::new("audit-export", Unit::Events, upto);
         loop {
             let rows = store
                 .audit_range(after, upto, 1000)
@@ -274,7 +285,9 @@ fn export(config: ConfigArgs, output: Option<PathBuf>) -> ExitCode {
                 writeln!(out, "{line}").map_err(|e| e.to_string())?;
                 n += 1;
             }
+            progress.add(rows.len() as u64);
         }
+        progress.finish();
         out.flush().map_err(|e| e.to_string())?;
         Ok::<u64, String>(n)
     });

@@ -28,6 +28,54 @@ impl Checks {
     }
 }
 
+/// A backup older than this is stale (the timer runs daily).
+const STALE_BACKUP_HOURS: i64 = 48;
+
+/// The newest complete backup: none, or older than two days, is a warning with the fix.
+fn backups(c: &mut Checks, dir: &std::path::Path, now: chrono::DateTime<chrono::Utc>) {
+    let found = match crate::backup::manifest::list(dir) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return c.warn(
+                "backups",
+                format!(
+                    "cannot read {}: {e} (run as root: sudo tappass doctor)",
+                    dir.display()
+                ),
+            )
+        }
+    };
+    match crate::backup::manifest::newest(&found) {
+        None => c.warn(
+            "backups",
+            format!(
+                "none in {}: take one now with `sudo tappass backup`, and let \
+                 `systemctl enable --now tappass-backup.timer` take one daily",
+                dir.display()
+            ),
+        ),
+        Some(f) if now - f.taken_at > chrono::Duration::hours(STALE_BACKUP_HOURS) => c.warn(
+            "backups",
+            format!(
+                "the newest, {}, is {} hours old: check `systemctl status tappass-backup.timer \
+                 tappass-backup.service` and `journalctl -u tappass-backup`, then \
+                 `sudo tappass backup`",
+                f.data.display(),
+                (now - f.taken_at).num_hours()
+            ),
+        ),
+        Some(f) => c.ok(
+            "backups",
+            format!(
+                "newest {} ({} hours old)",
+                f.data.display(),
+                (now - f.taken_at).num_hours()
+            ),
+        ),
+    }
+}
+
 pub fn run(args: &ConfigArgs) -> ExitCode {
     let mut c = Checks { failed: 0 };
     let config = match args.load(None) {
@@ -99,6 +147,8 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
             }
         }
     }
+
+    backups(&mut c, &config.backup_dir(), chrono::Utc::now());
 
     match kernel_abi() {
         (abi, _) if abi >= 6 => c.ok(

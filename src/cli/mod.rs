@@ -2,10 +2,12 @@
 
 mod agents;
 mod audit;
+mod backup_cmd;
 mod config_cmd;
 mod doctor;
 pub mod generate;
 mod health_cmd;
+mod progress;
 mod sandbox_cmd;
 pub mod serve;
 
@@ -34,6 +36,12 @@ pub enum Command {
     /// Verify and export the audit trail (reads the database directly).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Back up the database (a consistent snapshot, gzip-compressed SQL with a manifest), then
+    /// remove backups older than backup.retention_days. Run daily by tappass-backup.timer.
+    Backup(backup_cmd::BackupArgs),
+    /// Replace the database with a backup, then verify the audit chain. Refuses while the daemon
+    /// runs (unless --stop-service); the current database is backed up first.
+    Restore(backup_cmd::RestoreArgs),
     /// Probe the running daemon's readiness (/health/ready); exit 0 ready, 1 not ready,
     /// 2 not answering. Run every 5 minutes by tappass-health.timer.
     Health(health_cmd::HealthArgs),
@@ -117,6 +125,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
         Command::Agents(args) => agents::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Backup(args) => backup_cmd::run(args),
+        Command::Restore(args) => backup_cmd::restore(args),
         Command::Health(args) => health_cmd::run(args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Sandbox(SandboxCommand::Check(args)) => sandbox_cmd::check(&args),

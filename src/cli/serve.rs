@@ -119,6 +119,7 @@ pub fn store_options(config: &Config) -> std::io::Result<StoreOptions> {
         url,
         max_connections: config.database.max_connections,
         connect_timeout: config.database.connect_timeout(),
+        schema: None,
     })
 }
 

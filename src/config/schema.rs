@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 5 * 1024 * 1024;
 pub const MAX_BODY_BYTES_LIMIT: u64 = 1024 * 1024 * 1024;
 /// State directory used when neither the configuration nor `$STATE_DIRECTORY` names one.
 pub const DEFAULT_STATE_DIR: &str = "./tappass-data";
+/// The packages' state directory (`StateDirectory=tappass`).
+pub const PACKAGED_STATE_DIR: &str = "/var/lib/tappass";
 /// File name of the default SQLite database inside the state directory.
 pub const SQLITE_FILE_NAME: &str = "tappass.db";
 /// Built-in base URL of the `openai` provider.
@@ -52,6 +54,8 @@ pub struct Config {
     pub models: BTreeMap<String, String>,
     /// `[audit]`: audit trail tuning.
     pub audit: AuditConfig,
+    /// `[backup]`: where `tappass backup` writes and how long backups are kept.
+    pub backup: BackupConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
     /// `[sandbox]`: how the daemon confines itself (uid drop, landlock).
@@ -74,12 +78,23 @@ impl Default for Config {
 
 impl Config {
     /// The state directory: the configured value (flag, environment or file), else the first
-    /// entry of `$STATE_DIRECTORY` (as seen at load time), else `./tappass-data`.
+    /// entry of `$STATE_DIRECTORY` (as seen at load time), else — for the packaged
+    /// configuration, `/etc/tappass/tappass.toml`, when `/var/lib/tappass` exists — the
+    /// packages' state directory, so `sudo tappass backup|restore|audit verify` on an installed
+    /// host work on the daemon's data; else `./tappass-data`.
     pub fn state_dir(&self) -> PathBuf {
         self.storage
             .state_dir
             .clone()
             .or_else(|| self.systemd_state_directory.clone())
+            .or_else(|| {
+                let packaged = self
+                    .source_file
+                    .as_deref()
+                    .is_some_and(|f| f == std::path::Path::new(super::DEFAULT_CONFIG_PATH));
+                let dir = std::path::Path::new(PACKAGED_STATE_DIR);
+                (packaged && dir.is_dir()).then(|| dir.to_path_buf())
+            })
             .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
     }
 
@@ -105,6 +120,14 @@ impl Config {
                 self.state_dir().join(SQLITE_FILE_NAME).display()
             ),
         }
+    }
+
+    /// The backup directory: `backup.dir`, else `<state_dir>/backups`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.state_dir().join("backups"))
     }
 
     /// The provider with this name, if configured.
@@ -348,6 +371,25 @@ impl Default for AuditConfig {
     }
 }
 
+/// `[backup]`: `tappass backup` (run daily by `tappass-backup.timer`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Directory of the backups (absolute). Default: `<state_dir>/backups`.
+    pub dir: Option<PathBuf>,
+    /// Days a backup is kept, 1 ..= 3650 (the newest one is always kept). Default 30.
+    pub retention_days: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            retention_days: 30,
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -424,6 +466,7 @@ pub(super) struct RawConfig {
     pub(super) providers: BTreeMap<String, RawProvider>,
     pub(super) models: BTreeMap<String, String>,
     pub(super) audit: AuditConfig,
+    pub(super) backup: BackupConfig,
     pub(super) log: LogConfig,
     pub(super) sandbox: SandboxConfig,
     pub(super) pipeline: super::governance::PipelineConfig,

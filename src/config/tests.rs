@@ -264,7 +264,7 @@ fn unknown_key_nested_and_top_level() {
     );
     let (_, rest) = load_err("[server]\n\n[sever]\nlisten = \"1.2.3.4:5\"\n", &[]);
     assert!(
-        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, log, sandbox, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
+        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, backup, log, sandbox, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
         "{rest}"
     );
     let (_, rest) = load_err("log = { format = \"plain\", colour = true }\n", &[]);
@@ -1024,6 +1024,8 @@ fn documented_example_loads() {
         "TAPPASS_PROVIDERS__<NAME>__CONNECT_TIMEOUT_SECS",
         "TAPPASS_MODELS__<MODEL>",
         "TAPPASS_AUDIT__BATCH_MAX",
+        "TAPPASS_BACKUP__DIR",
+        "TAPPASS_BACKUP__RETENTION_DAYS",
         "TAPPASS_LOG__FORMAT",
         "TAPPASS_LOG__LEVEL",
         "TAPPASS_SANDBOX__REQUIRE",

@@ -433,6 +433,21 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         86_400,
     )?;
 
+    // [backup]
+    check_range(
+        prov,
+        &["backup", "retention_days"],
+        u64::from(config.backup.retention_days),
+        1,
+        3_650,
+    )?;
+    if let Some(dir) = config.backup.dir.as_ref().filter(|d| !d.is_absolute()) {
+        return Err(prov.invalid(
+            &["backup", "dir"],
+            format!("{} is not an absolute path", dir.display()),
+        ));
+    }
+
     // [sandbox]
     if config.sandbox.uid == 0 {
         return Err(prov.invalid(

@@ -79,6 +79,11 @@ impl MigrationSource<'static> for Source {
     }
 }
 
+/// The newest schema version this build knows (the same for both backends).
+pub fn latest_version() -> i64 {
+    SQLITE.len().max(POSTGRES.len()) as i64
+}
+
 /// The migrator for `backend` (takes sqlx's migration lock on PostgreSQL, as `migrate!` did).
 pub(super) async fn migrator(backend: Backend) -> Result<Migrator, sqlx::migrate::MigrateError> {
     Migrator::new(Source::of(backend)).await
@@ -118,6 +123,13 @@ mod tests {
             listed, files,
             "src/store/migrations.rs must list exactly the files in migrations/{dir}/"
         );
+    }
+
+    #[test]
+    fn both_backends_have_the_same_versions() {
+        let v = |l: &[Embedded]| l.iter().map(|e| e.0).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE), v(POSTGRES));
+        assert_eq!(*v(SQLITE).last().unwrap(), latest_version());
     }
 
     #[test]

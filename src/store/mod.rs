@@ -10,6 +10,7 @@
 
 mod agents;
 mod audit;
+mod dump;
 mod migrations;
 mod supervisor;
 
@@ -21,6 +22,8 @@ use tokio::sync::watch;
 
 pub use agents::{AgentRow, KeyRow, NewKey};
 pub use audit::{AuditFilter, StoredEvent};
+pub use dump::{DumpError, DumpSink, LoadError, Snapshot};
+pub use migrations::latest_version as latest_schema_version;
 pub use supervisor::spawn_supervisor;
 
 use crate::audit::chain::EncodeError;
@@ -75,6 +78,9 @@ pub struct StoreOptions {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// PostgreSQL: the schema to work in (`search_path`) instead of the default `public`; a
+    /// throwaway restore (`tappass backup test-restore`) uses its own beside production.
+    pub schema: Option<String>,
 }
 
 /// The database handle shared by the whole daemon. Cheap to clone.
@@ -93,10 +99,15 @@ impl Store {
     pub fn connect_lazy(opts: &StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = opts.backend;
+        let search_path = opts
+            .schema
+            .as_deref()
+            .map(|s| format!("SET search_path TO {}", dump::quote_ident(s)));
         let pool = AnyPoolOptions::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.connect_timeout)
             .after_connect(move |conn, _meta| {
+                let search_path = search_path.clone();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers work beside the writer; synchronous=FULL makes every
@@ -107,6 +118,9 @@ impl Store {
                              PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
                         )
                         .await?;
+                    }
+                    if let Some(sql) = &search_path {
+                        conn.execute(sql.as_str()).await?;
                     }
                     Ok(())
                 })
