@@ -77,7 +77,8 @@ async fn open_store(args: &ConfigArgs) -> Result<Store, String> {
     Store::open(&opts).await.map_err(|e| e.to_string())
 }
 
-fn print_report(r: &Report, json: bool) -> ExitCode {
+/// Prints a chain report (`audit verify`, `restore`, `backup test-restore`); exit 1 when broken.
+pub(super) fn print_report(r: &Report, json: bool) -> ExitCode {
     if json {
         println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
     } else if r.verified {

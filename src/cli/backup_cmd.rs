@@ -210,18 +210,7 @@ fn print_restored(r: &Restored, json: bool, what: &str) {
             "; no manifest beside it (not compared)"
         }
     );
-    if r.chain.verified {
-        println!(
-            "audit chain intact: {} events verified",
-            r.chain.events_checked
-        );
-    } else {
-        println!(
-            "audit chain BROKEN after {} good events: {}",
-            r.chain.events_checked,
-            r.chain.reason.as_deref().unwrap_or("unknown")
-        );
-    }
+    super::audit::print_report(&r.chain, false);
 }
 
 fn test_restore(cfg: &Config, dir: &Path, file: Option<PathBuf>, json: bool) -> ExitCode {

@@ -88,27 +88,6 @@ fn bind<'q>(
 }
 
 impl Store {
-    /// The newest schema migration applied (0 on a database never migrated).
-    pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT MAX(version) AS v FROM _sqlx_migrations")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<Option<i64>, _>("v")?.unwrap_or(0))
-    }
-
-    /// Row counts of the tables a backup holds.
-    pub async fn row_counts(&self) -> Result<Rows, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let mut rows = Rows::default();
-        for t in Table::ALL {
-            let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {}", t.name()))
-                .fetch_one(&mut *conn)
-                .await?;
-            *rows.get_mut(t) = r.try_get::<i64, _>("n")? as u64;
-        }
-        Ok(rows)
-    }
-
     /// Reads the head, the counts and then every row inside one read-only snapshot, so the
     /// backup is consistent while the daemon goes on appending (PostgreSQL: `REPEATABLE READ`;
     /// SQLite: one read transaction over the WAL).
