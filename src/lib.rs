@@ -36,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod governance;
+pub mod health;
 pub mod host;
 pub mod identity;
 pub mod limits;

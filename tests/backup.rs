@@ -368,14 +368,14 @@ async fn doctor_names_missing_and_stale_backups_with_the_fix() {
     let doctor = |gw: &Gateway| String::from_utf8_lossy(&cli(gw, &["doctor"]).stdout).into_owned();
     let said = doctor(&gw);
     assert!(
-        said.contains("warn  backups") && said.contains("sudo tappass backup"),
+        said.contains("warn  backup ") && said.contains("sudo tappass backup"),
         "{said}"
     );
 
     let (fresh, _) = backup(&gw);
     let said = doctor(&gw);
     assert!(
-        said.contains("ok    backups") && said.contains("0 hours old"),
+        said.contains("ok    backup ") && said.contains("0 hours old"),
         "{said}"
     );
 
@@ -386,7 +386,7 @@ async fn doctor_names_missing_and_stale_backups_with_the_fix() {
     std::fs::rename(manifest_of(&fresh), manifest_of(&data)).unwrap();
     let said = doctor(&gw);
     assert!(
-        said.contains("warn  backups")
+        said.contains("warn  backup ")
             && said.contains("72 hours old")
             && said.contains("journalctl -u tappass-backup"),
         "{said}"

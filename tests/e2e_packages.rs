@@ -10,11 +10,11 @@
 mod e2e;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::container::Container;
 use e2e::tappass as tp;
-use e2e::{secs, BootOptions, RootfsSpec};
+use e2e::{ensure, step, BootOptions, RootfsSpec};
 
 const UNIT: &str = "tappass.service";
 const TIMER: &str = "tappass-health.timer";
@@ -47,22 +47,6 @@ fn packages() -> Option<(PathBuf, PathBuf, PathBuf)> {
             eprintln!("SKIP: {why}");
             None
         }
-    }
-}
-
-fn step(name: &str, f: impl FnOnce() -> Result<(), String>) {
-    let t = Instant::now();
-    match f() {
-        Ok(()) => eprintln!("PASS  {name} ({})", secs(t)),
-        Err(e) => panic!("FAIL  {name} ({}):\n{e}", secs(t)),
-    }
-}
-
-fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
-    if ok {
-        Ok(())
-    } else {
-        Err(msg())
     }
 }
 

@@ -177,7 +177,7 @@ fn tappass_under_booted_systemd() {
         step_stop_drains,
     );
     run.step(
-        "8 tappass-health.service succeeds; tappass-health.timer listed",
+        "8 tappass-health.service (the monitor) succeeds on a healthy host; its timer listed",
         step_health,
     );
     run.step(
@@ -828,6 +828,20 @@ fn step_health(run: &mut Run) -> Result<(), String> {
     }
     run.ensure_running()?;
     let ct = &run.ct;
+    // A healthy host for the monitor: a backup, and the timers it watches active.
+    let backup = ct.exec_timeout(
+        &["systemctl", "start", "tappass-backup.service"],
+        Duration::from_secs(120),
+    );
+    let timers = ct.systemctl(&["enable", "--now", "tappass-backup.timer", HEALTH_TIMER]);
+    if !backup.ok() || !timers.ok() {
+        return Err(format!(
+            "backup: {backup}
+timers: {timers}
+{}",
+            ct.diagnose("tappass-backup.service")
+        ));
+    }
     let cursor = ct.journal_cursor();
     let out = ct.exec_timeout(
         &["systemctl", "start", HEALTH_UNIT],

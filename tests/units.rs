@@ -164,6 +164,10 @@ fn scratch_root(dropins: &[&str]) -> tempfile::TempDir {
         None => fs::write(&kill, "#!/bin/sh\nexit 1\n").unwrap(),
     }
     make_executable(&kill);
+    // ExecStartPre=+/bin/sh of tappass-health.service (the units' states, read as root).
+    let sh = r.join("bin/sh");
+    fs::copy("/bin/sh", &sh).unwrap();
+    make_executable(&sh);
     root
 }
 

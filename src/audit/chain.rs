@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::event::AuditEvent;
 
 /// A link's position: its `seq` and `hash`. The chain head is the last link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Head {
     pub seq: u64,
     pub hash: String,
@@ -87,6 +87,14 @@ pub struct Verifier {
 impl Verifier {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Continues after a link verified earlier (`tappass health` verifies only what is new).
+    pub fn resume(after: Head) -> Self {
+        Verifier {
+            last: Some(after),
+            checked: 0,
+        }
     }
 
     pub fn checked(&self) -> u64 {
@@ -302,6 +310,37 @@ mod tests {
         c[0].canonical = pretty;
         let err = verify(&c, head_of(&c).as_ref()).unwrap_err();
         assert!(err.reason.contains("canonical"));
+    }
+
+    #[test]
+    fn a_resumed_verifier_checks_only_what_follows_its_anchor() {
+        let c = chain(5);
+        let anchor = head_of(&c[..3]).unwrap();
+        let mut v = Verifier::resume(anchor.clone());
+        for l in &c[3..] {
+            v.push(l.seq, &l.canonical, &l.hash).unwrap();
+        }
+        assert_eq!(v.finish(head_of(&c).as_ref()), Ok(2));
+
+        // An anchor that is not what event 3 hashed to: event 4 does not link to it.
+        let wrong = Head {
+            seq: 3,
+            hash: c[1].hash.clone(),
+        };
+        let err = Verifier::resume(wrong)
+            .push(c[3].seq, &c[3].canonical, &c[3].hash)
+            .unwrap_err();
+        assert_eq!(err.seq, 4);
+        assert!(err.reason.contains("prev_hash"), "{}", err.reason);
+
+        // Nothing new: the anchor must still be the head.
+        assert_eq!(
+            Verifier::resume(anchor.clone()).finish(Some(&anchor)),
+            Ok(0)
+        );
+        assert!(Verifier::resume(anchor)
+            .finish(head_of(&c).as_ref())
+            .is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::chain::{Break, Head, Verifier};
+use super::chain::{self, Break, Head, Verifier};
 use crate::store::{Store, StoreError};
 
 /// The outcome of a verification, shaped as product.md's `GET /audit/verify` body.
@@ -68,10 +68,54 @@ pub async fn verify_store_with(
     store: &Store,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Report, StoreError> {
+    verify_from(store, None, progress).await
+}
+
+/// Verifies only what was appended after `anchor`, a link an earlier verification ended on
+/// (`tappass health` every 5 minutes): the anchor's row must still be there with the same hash,
+/// and every later event must link to it. `None` verifies from genesis. The report counts the
+/// events checked in this call.
+pub async fn verify_store_since(
+    store: &Store,
+    anchor: Option<&Head>,
+) -> Result<Report, StoreError> {
+    verify_from(store, anchor, &mut |_, _| {}).await
+}
+
+async fn verify_from(
+    store: &Store,
+    anchor: Option<&Head>,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Report, StoreError> {
     let head = store.audit_head().await?;
     let upto = head.as_ref().map_or(0, |h| h.seq);
-    let mut v = Verifier::new();
-    let mut after = 0u64;
+    let (mut v, mut after) = match anchor {
+        None => (Verifier::new(), 0u64),
+        Some(a) => {
+            let row = store.audit_range(a.seq.saturating_sub(1), a.seq, 1).await?;
+            let changed = match row.first() {
+                None => Some(format!(
+                    "event seq {} (verified earlier) is gone: the chain ends at seq {upto}",
+                    a.seq
+                )),
+                Some(r)
+                    if r.hash != a.hash || chain::sha256_hex(r.canonical.as_bytes()) != a.hash =>
+                {
+                    Some(format!("event seq {} changed since it was verified", a.seq))
+                }
+                Some(_) => None,
+            };
+            if let Some(reason) = changed {
+                let b = Break {
+                    seq: a.seq,
+                    audit_id: None,
+                    reason,
+                };
+                return Ok(Report::from_result(Err(b), 0, head.as_ref()));
+            }
+            (Verifier::resume(a.clone()), a.seq)
+        }
+    };
     let result = loop {
         let rows = store.audit_range(after, upto, PAGE).await?;
         if rows.is_empty() {

@@ -132,6 +132,17 @@ pub fn adopt_owner(path: &Path, like: &Path) -> Result<(), BackupError> {
     Ok(())
 }
 
+/// [`adopt_owner`] for a SQLite database and the `-wal`/`-shm` files beside it (whatever a
+/// command run as root opened or created stays the daemon's).
+pub fn adopt_sqlite(db: &Path, like: &Path) -> Result<(), BackupError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        adopt_owner(Path::new(&p), like)?;
+    }
+    Ok(())
+}
+
 fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     File::open(dir)
         .and_then(|d| d.sync_all())

@@ -265,7 +265,7 @@ fn running(cfg: &Config) -> Option<String> {
             return Some(format!("{SERVICE} is active"));
         }
     }
-    let base = super::health_cmd::base_url(cfg.server.listen);
+    let base = crate::health::checks::base_url(cfg.server.listen);
     let answered = runtime().block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
@@ -352,11 +352,7 @@ pub fn restore(args: RestoreArgs) -> ExitCode {
         store.close().await;
         // Run as root on the daemon's SQLite file: whatever root created stays the daemon's.
         if let crate::config::DatabaseKind::Sqlite(db) = cfg.database_kind() {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = db.clone().into_os_string();
-                p.push(suffix);
-                backup::adopt_owner(Path::new(&p), &cfg.state_dir()).map_err(|e| e.to_string())?;
-            }
+            backup::adopt_sqlite(&db, &cfg.state_dir()).map_err(|e| e.to_string())?;
         }
         Ok::<_, String>((r.map_err(|e| e.to_string())?, safety))
     });
@@ -368,6 +364,10 @@ pub fn restore(args: RestoreArgs) -> ExitCode {
                 }
             }
             print_restored(r, args.json, "restored");
+            // The chain was replaced on purpose: the monitor verifies it afresh.
+            if let Err(e) = crate::health::state::forget_chain(&cfg.state_dir()) {
+                eprintln!("warning: {e}");
+            }
             let checkpoints = cfg
                 .state_dir()
                 .join(crate::audit::checkpoint_file::CHECKPOINT_FILE);

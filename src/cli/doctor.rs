@@ -9,6 +9,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::ConfigArgs;
+use crate::health::{checks, Status};
 use crate::host::sandbox::landlock::kernel_abi;
 
 struct Checks {
@@ -26,53 +27,19 @@ impl Checks {
         self.failed += 1;
         println!("FAIL  {what:<14} {detail}");
     }
-}
-
-/// A backup older than this is stale (the timer runs daily).
-const STALE_BACKUP_HOURS: i64 = 48;
-
-/// The newest complete backup: none, or older than two days, is a warning with the fix.
-fn backups(c: &mut Checks, dir: &std::path::Path, now: chrono::DateTime<chrono::Utc>) {
-    let found = match crate::backup::manifest::list(dir) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => {
-            return c.warn(
-                "backups",
-                format!(
-                    "cannot read {}: {e} (run as root: sudo tappass doctor)",
-                    dir.display()
-                ),
-            )
+    /// One of the health monitor's checks, with its fix when it found a problem.
+    fn health(&mut self, c: &crate::health::Check) {
+        let what = c.key();
+        let what = what.as_str();
+        let detail = match &c.fix {
+            Some(fix) if c.status.is_problem() => format!("{}: {fix}", c.detail),
+            _ => c.detail.clone(),
+        };
+        match c.status {
+            Status::Ok | Status::Skipped => self.ok(what, detail),
+            Status::Warn => self.warn(what, detail),
+            Status::Fail => self.fail(what, detail),
         }
-    };
-    match crate::backup::manifest::newest(&found) {
-        None => c.warn(
-            "backups",
-            format!(
-                "none in {}: take one now with `sudo tappass backup`, and let \
-                 `systemctl enable --now tappass-backup.timer` take one daily",
-                dir.display()
-            ),
-        ),
-        Some(f) if now - f.taken_at > chrono::Duration::hours(STALE_BACKUP_HOURS) => c.warn(
-            "backups",
-            format!(
-                "the newest, {}, is {} hours old: check `systemctl status tappass-backup.timer \
-                 tappass-backup.service` and `journalctl -u tappass-backup`, then \
-                 `sudo tappass backup`",
-                f.data.display(),
-                (now - f.taken_at).num_hours()
-            ),
-        ),
-        Some(f) => c.ok(
-            "backups",
-            format!(
-                "newest {} ({} hours old)",
-                f.data.display(),
-                (now - f.taken_at).num_hours()
-            ),
-        ),
     }
 }
 
@@ -114,41 +81,27 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
         ),
     }
 
+    // What the health monitor watches (tappass health), each with its fix; the whole audit
+    // chain is verified.
     let rt = super::runtime();
-    match config.database_kind() {
-        // Not opened: SQLite would create files owned by whoever runs the doctor.
-        crate::config::DatabaseKind::Sqlite(file) => match std::fs::metadata(&file) {
-            Ok(m) => c.ok(
-                "database",
-                format!("SQLite {} ({} bytes)", file.display(), m.len()),
-            ),
-            Err(e) => c.warn(
-                "database",
-                format!("SQLite {}: {e} (created on first start)", file.display()),
-            ),
-        },
-        crate::config::DatabaseKind::Postgres(_) => {
-            let reached: Result<(), String> = rt.block_on(async {
-                let opts = super::serve::store_options(&config).map_err(|e| e.to_string())?;
-                let store = crate::store::Store::connect_lazy(&opts).map_err(|e| e.to_string())?;
-                let r = match tokio::time::timeout(Duration::from_secs(5), store.ping()).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err("no answer within 5 s".to_owned()),
-                };
-                store.close().await;
-                r
-            });
-            match reached {
-                Ok(()) => c.ok("database", config.database_url_redacted()),
-                Err(e) => c.fail(
-                    "database",
-                    format!("{}: {e}", config.database_url_redacted()),
-                ),
-            }
-        }
+    let now = chrono::Utc::now();
+    let timeout = Duration::from_secs(config.health.timeout_secs);
+    let mut found = checks::units(None);
+    found.extend(checks::disk(&config));
+    found.extend(checks::certificates(&config, now));
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("a reqwest client with a timeout builds");
+    rt.block_on(async {
+        found.extend(checks::database_and_chain(&config, None).await.0);
+        found.extend(checks::redis(&config, timeout).await);
+        found.extend(checks::urls(&config, &client, timeout).await);
+    });
+    found.push(checks::backup(&config, now));
+    for check in &found {
+        c.health(check);
     }
-
-    backups(&mut c, &config.backup_dir(), chrono::Utc::now());
 
     match kernel_abi() {
         (abi, _) if abi >= 6 => c.ok(
@@ -168,7 +121,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
         ),
     }
 
-    let base = super::health_cmd::base_url(config.server.listen);
+    let base = checks::base_url(config.server.listen);
     let admin_key = crate::secrets::admin_key()
         .map(|(k, _)| k.expose_secret().to_owned())
         .or_else(|| {
@@ -180,7 +133,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?;
-        let (ready_status, ready) = super::health_cmd::probe_ready(&client, &base).await?;
+        let (ready_status, ready) = checks::probe_ready(&client, &base).await?;
         let mut req = client.get(format!("{base}/health"));
         if let Some(k) = &admin_key {
             req = req.bearer_auth(k);

@@ -42,8 +42,11 @@ pub enum Command {
     /// Replace the database with a backup, then verify the audit chain. Refuses while the daemon
     /// runs (unless --stop-service); the current database is backed up first.
     Restore(backup_cmd::RestoreArgs),
-    /// Probe the running daemon's readiness (/health/ready); exit 0 ready, 1 not ready,
-    /// 2 not answering. Run every 5 minutes by tappass-health.timer.
+    /// Check the host: the daemon's readiness, the units, disk, certificates, database, Redis,
+    /// external URLs, the newest backup and the audit chain since the last run. Alerts (journal,
+    /// Slack-compatible webhook) only when the problems change; <state_dir>/tappass.down exists
+    /// while unhealthy. Exit 0 healthy, 1 degraded, 2 down. Run every 5 minutes by
+    /// tappass-health.timer.
     Health(health_cmd::HealthArgs),
     /// Check configuration, state directory, database, kernel confinement support and the
     /// running daemon.

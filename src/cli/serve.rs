@@ -179,9 +179,7 @@ fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
 /// The limiter: Redis when `[redis] url` (or the credential `redis-url`) is set, else in-process.
 fn build_limiter(config: &Config) -> anyhow::Result<Arc<dyn Limiter>> {
     let r = &config.governance.redis;
-    let url = secrets::credential("redis-url")
-        .map(|u| u.expose_secret().to_string())
-        .or_else(|| r.url.clone());
+    let url = secrets::redis_url(r.url.as_deref()).map(|(u, _)| u.expose_secret().to_string());
     Ok(match url {
         Some(url) => {
             tracing::info!(url = %crate::limits::redact_redis_url(&url), "rate limits and budgets in Redis");

@@ -31,10 +31,10 @@ pub use env::{is_override_var, ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{ConfigError, Origin};
 pub use schema::{
     redact_url, AuditConfig, AuthHeader, BackupConfig, Config, DatabaseConfig, DatabaseKind,
-    LogConfig, LogFormat, ProviderConfig, ProviderKind, SandboxConfig, ServerConfig, StorageConfig,
-    ANTHROPIC_BASE_URL_ENV, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_OPENAI_BASE_URL, DEFAULT_SANDBOX_UID, DEFAULT_STATE_DIR, MAX_BODY_BYTES_LIMIT,
-    MOCK_PROVIDER, OPENAI_BASE_URL_ENV, SQLITE_FILE_NAME,
+    HealthConfig, LogConfig, LogFormat, ProviderConfig, ProviderKind, SandboxConfig, ServerConfig,
+    StorageConfig, ANTHROPIC_BASE_URL_ENV, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_LISTEN,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_SANDBOX_UID, DEFAULT_STATE_DIR,
+    MAX_BODY_BYTES_LIMIT, MOCK_PROVIDER, OPENAI_BASE_URL_ENV, SQLITE_FILE_NAME,
 };
 
 use schema::RawConfig;
@@ -160,6 +160,7 @@ pub fn load_from(
         models: raw.models,
         audit: raw.audit,
         backup: raw.backup,
+        health: raw.health,
         log: raw.log,
         sandbox: raw.sandbox,
         governance: governance::GovernanceConfig {

@@ -56,6 +56,9 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `[backup]`: where `tappass backup` writes and how long backups are kept.
     pub backup: BackupConfig,
+    /// `[health]`: what `tappass health` (the monitor of `tappass-health.timer`) checks and
+    /// where it alerts.
+    pub health: HealthConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
     /// `[sandbox]`: how the daemon confines itself (uid drop, landlock).
@@ -390,6 +393,50 @@ impl Default for BackupConfig {
     }
 }
 
+/// `[health]`: the monitor `tappass health` (run every 5 minutes by `tappass-health.timer`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    /// Alert when the filesystem of the state or backup directory is fuller than this
+    /// percentage, 1 ..= 100. Default 90.
+    pub disk_percent: u8,
+    /// Certificate files (PEM, absolute paths) whose expiry is watched.
+    pub certificates: Vec<PathBuf>,
+    /// Alert when a watched certificate expires in fewer days than this, 1 ..= 3650. Default 30.
+    pub certificate_days: u32,
+    /// External URLs that must answer (any status below 400), e.g. a licence server or the
+    /// providers' status pages.
+    pub urls: Vec<String>,
+    /// Alert when the newest backup is older than this many hours, 1 ..= 8760. Default 48.
+    pub backup_max_age_hours: u32,
+    /// Seconds each network check may take, 1 ..= 300. Default 10.
+    pub timeout_secs: u64,
+    /// A Slack-compatible incoming webhook for alerts. A secret: prefer the systemd credential
+    /// `health-slack-webhook` (this value is for evaluation; `HEALTH_SLACK_WEBHOOK` too).
+    #[serde(deserialize_with = "de_opt_secret")]
+    pub slack_webhook: Option<SecretString>,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            disk_percent: 90,
+            certificates: Vec::new(),
+            certificate_days: 30,
+            urls: Vec::new(),
+            backup_max_age_hours: 48,
+            timeout_secs: 10,
+            slack_webhook: None,
+        }
+    }
+}
+
+fn de_opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from))
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -467,6 +514,7 @@ pub(super) struct RawConfig {
     pub(super) models: BTreeMap<String, String>,
     pub(super) audit: AuditConfig,
     pub(super) backup: BackupConfig,
+    pub(super) health: HealthConfig,
     pub(super) log: LogConfig,
     pub(super) sandbox: SandboxConfig,
     pub(super) pipeline: super::governance::PipelineConfig,

@@ -264,7 +264,7 @@ fn unknown_key_nested_and_top_level() {
     );
     let (_, rest) = load_err("[server]\n\n[sever]\nlisten = \"1.2.3.4:5\"\n", &[]);
     assert!(
-        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, backup, log, sandbox, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
+        rest.starts_with(":3: unknown key `sever` at top level (expected one of: server, storage, database, providers, models, audit, backup, health, log, sandbox, pipeline, flags, limits, budgets, prices, redis, policy, tools)"),
         "{rest}"
     );
     let (_, rest) = load_err("log = { format = \"plain\", colour = true }\n", &[]);
@@ -1026,6 +1026,13 @@ fn documented_example_loads() {
         "TAPPASS_AUDIT__BATCH_MAX",
         "TAPPASS_BACKUP__DIR",
         "TAPPASS_BACKUP__RETENTION_DAYS",
+        "TAPPASS_HEALTH__DISK_PERCENT",
+        "TAPPASS_HEALTH__CERTIFICATES",
+        "TAPPASS_HEALTH__CERTIFICATE_DAYS",
+        "TAPPASS_HEALTH__URLS",
+        "TAPPASS_HEALTH__BACKUP_MAX_AGE_HOURS",
+        "TAPPASS_HEALTH__TIMEOUT_SECS",
+        "TAPPASS_HEALTH__SLACK_WEBHOOK",
         "TAPPASS_LOG__FORMAT",
         "TAPPASS_LOG__LEVEL",
         "TAPPASS_SANDBOX__REQUIRE",

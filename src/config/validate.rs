@@ -448,6 +448,56 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         ));
     }
 
+    // [health]
+    let health = &config.health;
+    check_range(
+        prov,
+        &["health", "disk_percent"],
+        u64::from(health.disk_percent),
+        1,
+        100,
+    )?;
+    check_range(
+        prov,
+        &["health", "certificate_days"],
+        u64::from(health.certificate_days),
+        1,
+        3_650,
+    )?;
+    check_range(
+        prov,
+        &["health", "backup_max_age_hours"],
+        u64::from(health.backup_max_age_hours),
+        1,
+        8_760,
+    )?;
+    check_range(
+        prov,
+        &["health", "timeout_secs"],
+        health.timeout_secs,
+        1,
+        300,
+    )?;
+    if let Some(p) = health.certificates.iter().find(|p| !p.is_absolute()) {
+        return Err(prov.invalid(
+            &["health", "certificates"],
+            format!("{} is not an absolute path", p.display()),
+        ));
+    }
+    for url in &health.urls {
+        parse_http_url(url).map_err(|e| prov.invalid(&["health", "urls"], e))?;
+    }
+    if let Some(hook) = &health.slack_webhook {
+        use secrecy::ExposeSecret;
+        // A webhook URL is a secret: the message never quotes it.
+        parse_http_url(hook.expose_secret()).map_err(|_| {
+            prov.invalid(
+                &["health", "slack_webhook"],
+                "must be an http:// or https:// URL with a host (not shown: it is a secret)",
+            )
+        })?;
+    }
+
     // [sandbox]
     if config.sandbox.uid == 0 {
         return Err(prov.invalid(

@@ -102,6 +102,16 @@ pub enum LimitError {
     Unavailable(String),
 }
 
+/// Whether a limits backend error is Redis refusing the credentials (`NOAUTH`, `WRONGPASS`):
+/// a wrong password is named as such in `/health/ready` and by `tappass health`.
+pub fn is_auth_failure(e: &LimitError) -> bool {
+    let LimitError::Unavailable(msg) = e;
+    let msg = msg.to_ascii_lowercase();
+    ["noauth", "wrongpass", "authentication", "invalid password"]
+        .iter()
+        .any(|m| msg.contains(m))
+}
+
 /// Rate limits and budgets. Implementations are cheap to share (`Arc<dyn Limiter>`).
 #[async_trait]
 pub trait Limiter: Send + Sync {
@@ -110,6 +120,12 @@ pub trait Limiter: Send + Sync {
 
     /// Whether the backend answers (for `/health/ready`).
     async fn ping(&self) -> Result<(), LimitError>;
+
+    /// Like [`Limiter::ping`] over a fresh connection: the error a new client gets (a wrong
+    /// password says so), where the shared connection may only report that it is broken.
+    async fn probe(&self) -> Result<(), LimitError> {
+        self.ping().await
+    }
 
     /// Atomically: admits only if EVERY check passes, and then counts all of them. Counters are
     /// fixed windows (window index = now_secs / window_secs, key suffixed with it, expiring after

@@ -37,6 +37,8 @@ struct Scripts {
 #[derive(Clone)]
 pub struct RedisLimiter {
     conn: ConnectionManager,
+    /// For [`Limiter::probe`]: a fresh connection's own error.
+    client: Client,
     scripts: Arc<Scripts>,
     prefix: String,
     timeout: Duration,
@@ -109,15 +111,17 @@ impl RedisLimiter {
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| {
-            LimitError::Unavailable(scrub(&format!("redis: {e}"), &url_secrets(url)))
-        })?;
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(|e| {
+                LimitError::Unavailable(scrub(&format!("redis: {e}"), &url_secrets(url)))
+            })?;
         let mut prefix = key_prefix.to_string();
         if !prefix.is_empty() && !prefix.ends_with(':') {
             prefix.push(':');
         }
         Ok(RedisLimiter {
             conn,
+            client,
             scripts: Arc::new(Scripts {
                 admit: Script::new(include_str!("admit.lua")),
                 reserve: Script::new(include_str!("reserve.lua")),
@@ -182,6 +186,16 @@ impl Limiter for RedisLimiter {
         let mut conn = self.conn.clone();
         self.bounded("ping", async move {
             ::redis::cmd("PING").query_async::<String>(&mut conn).await
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn probe(&self) -> Result<(), LimitError> {
+        let client = self.client.clone();
+        self.bounded("connect", async move {
+            let mut c = client.get_multiplexed_async_connection().await?;
+            ::redis::cmd("PING").query_async::<String>(&mut c).await
         })
         .await
         .map(|_| ())

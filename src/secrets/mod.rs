@@ -68,3 +68,11 @@ pub fn admin_key() -> Option<(SecretString, Source)> {
     }
     env_secret("TAPPASS_ADMIN_API_KEY").map(|k| (k, Source::Environment))
 }
+
+/// The Redis URL (it may hold a password): credential `redis-url`, else `[redis] url`.
+pub fn redis_url(from_config: Option<&str>) -> Option<(SecretString, Source)> {
+    if let Some(u) = credential("redis-url") {
+        return Some((u, Source::Credential));
+    }
+    from_config.map(|u| (SecretString::from(u.to_owned()), Source::Config))
+}

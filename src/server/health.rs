@@ -53,14 +53,23 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
         "unavailable"
     };
     let gov = app.governance.load();
-    let redis = match (app.limiter.backend(), app.limiter.ping().await) {
-        ("memory", _) => "in-process",
-        (_, Ok(())) => "ok",
-        (_, Err(_)) if gov.config.redis.fail_open => "unavailable (fail-open: limits not enforced)",
-        (_, Err(_)) => "unavailable",
+    // A wrong password is named (only its category: the body is public); the shared
+    // connection may only know it is broken, so a fresh one is asked why.
+    let auth_failed = async |e: &crate::limits::LimitError| {
+        crate::limits::is_auth_failure(e)
+            || matches!(app.limiter.probe().await, Err(p) if crate::limits::is_auth_failure(&p))
+    };
+    let (redis, redis_ok) = match (app.limiter.backend(), app.limiter.ping().await) {
+        ("memory", _) => ("in-process", true),
+        (_, Ok(())) => ("ok", true),
+        (_, Err(_)) if gov.config.redis.fail_open => {
+            ("unavailable (fail-open: limits not enforced)", true)
+        }
+        (_, Err(e)) if auth_failed(&e).await => ("unavailable (authentication failed)", false),
+        (_, Err(_)) => ("unavailable", false),
     };
     let policy = gov.policy.as_ref().map_or("disabled", |p| p.backend());
-    let ok = db == "ok" && redis != "unavailable";
+    let ok = db == "ok" && redis_ok;
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
         "checks": {"database": db, "redis": redis, "policy": policy},

@@ -133,6 +133,17 @@ impl Store {
         })
     }
 
+    /// Opens and closes one connection outside any pool, so that a failure is the database's
+    /// own error ("connection refused", "password authentication failed") rather than the
+    /// pool's timeout (`tappass health`, `tappass doctor`).
+    pub async fn probe(opts: &StoreOptions) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let conn = sqlx::AnyConnection::connect(&opts.url).await?;
+        conn.close().await?;
+        Ok(())
+    }
+
     /// Connects and migrates now (for the CLI, which has no supervisor).
     pub async fn open(opts: &StoreOptions) -> Result<Store, StoreError> {
         let store = Store::connect_lazy(opts)?;

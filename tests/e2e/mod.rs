@@ -106,6 +106,24 @@ pub fn secs(t: Instant) -> String {
     format!("{:.1}s", t.elapsed().as_secs_f64())
 }
 
+/// Runs one named step of a scenario: `PASS name (time)`, or a panic with the step's error.
+pub fn step(name: &str, f: impl FnOnce() -> Result<(), String>) {
+    let t = Instant::now();
+    match f() {
+        Ok(()) => eprintln!("PASS  {name} ({})", secs(t)),
+        Err(e) => panic!("FAIL  {name} ({}):\n{e}", secs(t)),
+    }
+}
+
+/// `Ok` when `ok`, else the message.
+pub fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(msg())
+    }
+}
+
 /// Polls `f` every `every` until it returns `Some`, or `timeout` passes (then `Err` with the time
 /// waited).
 pub fn wait_for<T>(

@@ -61,6 +61,15 @@ impl RootfsSpec {
         extra: &["rpm"],
     };
 
+    /// The rootfs of `tests/e2e_health.rs`: the same plus a real PostgreSQL and Redis for the
+    /// monitor to watch (and for the test to stop or misconfigure).
+    pub const OPS: RootfsSpec = RootfsSpec {
+        label: "ops",
+        suite: "bookworm",
+        include: UNITS_INCLUDE,
+        extra: &["postgresql", "redis-server"],
+    };
+
     /// A bare machine for building from source (not booted: no systemd in it).
     pub const FRESH: RootfsSpec = RootfsSpec {
         label: "fresh",

@@ -16,6 +16,7 @@ mod pipeline;
 mod provider;
 mod sse;
 mod text;
+mod webhook;
 
 use std::{
     collections::BTreeMap,
@@ -83,6 +84,7 @@ pub struct AppState {
     pub api_key: Option<String>,
     last_request: Mutex<Option<Value>>,
     post_count: AtomicU64,
+    webhooks: webhook::Inbox,
 }
 
 impl AppState {
@@ -115,6 +117,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/debug/last-request", get(last_request))
         .route("/debug/requests", get(request_count))
+        .route("/webhook", post(webhook::receive))
+        .route("/debug/webhooks", get(webhook::received))
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -180,6 +184,7 @@ async fn main() -> std::io::Result<()> {
         api_key: args.api_key,
         last_request: Mutex::new(None),
         post_count: AtomicU64::new(0),
+        webhooks: webhook::Inbox::default(),
     });
 
     // Install signal handlers before announcing the port, so a test that
