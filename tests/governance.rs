@@ -353,7 +353,9 @@ async fn fake_opa() -> SocketAddr {
             _ => Json(json!({"result": {"allow": true}})).into_response(),
         }
     }
-    let app = Router::new().route("/v1/data/tappass/decision", post(decide));
+    let app = Router::new()
+        .route("/v1/data/tappass/decision", post(decide))
+        .route("/health", axum::routing::get(|| async { Json(json!({})) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -377,6 +379,25 @@ async fn opa_rest_backend() {
     assert_eq!(gw.chat_with(&key, &body, &[]).await.0, 503);
     let (_, ready) = gw.get("/health/ready", "").await;
     assert_eq!(ready["checks"]["policy"], "opa");
+}
+
+/// An OPA that does not answer cannot decide: the gateway is not ready (every request would be
+/// refused), and says the policy is what it lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_opa_is_not_ready() {
+    let port = common::free_port();
+    let cfg = format!("[policy]\nopa_url = \"http://127.0.0.1:{port}\"\ntimeout_ms = 500\n");
+    let upstream = Upstream::start(&[]);
+    let mut opts = GatewayOpts::new(Db::Sqlite, &upstream).config(&cfg);
+    opts.wait_ready = false;
+    let gw = Gateway::start(opts).await;
+    let r = reqwest::get(format!("{}/health/ready", gw.url))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let ready: Value = r.json().await.unwrap();
+    assert_eq!(ready["checks"]["policy"], "unavailable", "{ready}");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,53 @@ fn config_check_accepts_good_files_and_names_bad_keys_with_lines() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("TAPPASS_SERVER__MAX_BODY_BYTES"));
 }
 
+/// `config check` compiles the policy the file names: a Rego syntax error fails the check with
+/// the file and line, before a reload or restart would meet it.
+#[test]
+fn config_check_compiles_the_policy() {
+    let dir = common::tempdir();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let conf = dir.path().join("tappass.toml");
+    std::fs::write(
+        &conf,
+        format!("[policy]\ndir = {:?}\n", policies.display().to_string()),
+    )
+    .unwrap();
+    let check = || {
+        Command::new(bin())
+            .args(["config", "check"])
+            .arg(&conf)
+            .output()
+            .unwrap()
+    };
+    std::fs::write(
+        policies.join("custom.rego"),
+        "package tappass\n\ndecision := {\"allow\": true}\n",
+    )
+    .unwrap();
+    let out = check();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("compiled"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(
+        policies.join("custom.rego"),
+        "package tappass\n\ndecision := {\"allow\": true\n",
+    )
+    .unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("policy") && err.contains("custom.rego"),
+        "the broken file is named: {err}"
+    );
+}
+
 #[test]
 fn serve_refuses_bad_config_and_self_proxy() {
     let dir = common::tempdir();

@@ -1,7 +1,9 @@
-//! `tappass doctor`: what an operator checks first — the configuration, the state directory, the
-//! database, what confinement this kernel allows, and what the running daemon reports about
-//! itself (its sandbox outcome needs an admin key: the `admin-api-key` credential,
-//! `TAPPASS_ADMIN_API_KEY`, or a readable `<state_dir>/admin.key`). Exit 1 when a check fails.
+//! `tappass doctor`: what an operator checks first — the configuration, the state directory,
+//! everything the health monitor watches (units, disk, certificates, the database with its own
+//! error, Redis, URLs, backups, the whole audit chain; each problem with its fix), what
+//! confinement this kernel allows, and what the running daemon reports about itself (its
+//! sandbox outcome needs an admin key: the `admin-api-key` credential, `TAPPASS_ADMIN_API_KEY`,
+//! or a readable `<state_dir>/admin.key`). Exit 1 when a check fails.
 
 use std::process::ExitCode;
 use std::time::Duration;

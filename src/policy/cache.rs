@@ -140,6 +140,10 @@ impl<E: PolicyEngine> PolicyEngine for CachedEngine<E> {
         self.inner.backend()
     }
 
+    async fn ready(&self) -> Result<(), PolicyError> {
+        self.inner.ready().await
+    }
+
     async fn evaluate(&self, input: &Value) -> Result<Decision, PolicyError> {
         if !self.enabled() {
             return self.inner.evaluate(input).await;

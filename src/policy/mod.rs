@@ -196,6 +196,11 @@ pub trait PolicyEngine: Send + Sync {
     fn backend(&self) -> &'static str;
     /// Decides on one input document. Any error means: refuse the request (fail closed).
     async fn evaluate(&self, input: &Value) -> Result<Decision, PolicyError>;
+    /// Whether the engine can decide now (`/health/ready`): an in-process policy compiled at
+    /// load always can; an external server must answer.
+    async fn ready(&self) -> Result<(), PolicyError> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -206,6 +211,9 @@ impl<T: PolicyEngine + ?Sized> PolicyEngine for Arc<T> {
     async fn evaluate(&self, input: &Value) -> Result<Decision, PolicyError> {
         (**self).evaluate(input).await
     }
+    async fn ready(&self) -> Result<(), PolicyError> {
+        (**self).ready().await
+    }
 }
 
 #[async_trait]
@@ -215,5 +223,8 @@ impl<T: PolicyEngine + ?Sized> PolicyEngine for Box<T> {
     }
     async fn evaluate(&self, input: &Value) -> Result<Decision, PolicyError> {
         (**self).evaluate(input).await
+    }
+    async fn ready(&self) -> Result<(), PolicyError> {
+        (**self).ready().await
     }
 }

@@ -19,6 +19,8 @@ const MAX_BODY_IN_ERROR: usize = 300;
 pub struct OpaEngine {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// OPA's health API (`GET /health`: 200 once its bundles are loaded).
+    health: reqwest::Url,
     timeout: Duration,
 }
 
@@ -46,6 +48,9 @@ impl OpaEngine {
         );
         let url = reqwest::Url::parse(&joined)
             .map_err(|e| PolicyError::Load(format!("OPA url {base_url:?}: {e}")))?;
+        let health =
+            reqwest::Url::parse(&format!("{}/health", base.as_str().trim_end_matches('/')))
+                .map_err(|e| PolicyError::Load(format!("OPA url {base_url:?}: {e}")))?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -58,6 +63,7 @@ impl OpaEngine {
         Ok(OpaEngine {
             client,
             url,
+            health,
             timeout,
         })
     }
@@ -88,6 +94,24 @@ impl OpaEngine {
 impl PolicyEngine for OpaEngine {
     fn backend(&self) -> &'static str {
         "opa"
+    }
+
+    async fn ready(&self) -> Result<(), PolicyError> {
+        let resp = self
+            .client
+            .get(self.health.clone())
+            .send()
+            .await
+            .map_err(|e| self.request_error(e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(PolicyError::Unavailable(format!(
+                "{}: HTTP {}",
+                self.health,
+                resp.status().as_u16()
+            )))
+        }
     }
 
     async fn evaluate(&self, input: &Value) -> Result<Decision, PolicyError> {

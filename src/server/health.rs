@@ -68,8 +68,15 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
         (_, Err(e)) if auth_failed(&e).await => ("unavailable (authentication failed)", false),
         (_, Err(_)) => ("unavailable", false),
     };
-    let policy = gov.policy.as_ref().map_or("disabled", |p| p.backend());
-    let ok = db == "ok" && redis_ok;
+    // An external engine that does not answer cannot decide: every request would be refused.
+    let (policy, policy_ok) = match gov.policy.as_ref() {
+        None => ("disabled", true),
+        Some(p) => match p.ready().await {
+            Ok(()) => (p.backend(), true),
+            Err(_) => ("unavailable", false),
+        },
+    };
+    let ok = db == "ok" && redis_ok && policy_ok;
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
         "checks": {"database": db, "redis": redis, "policy": policy},
