@@ -371,3 +371,91 @@ async fn doctor_reports_config_database_kernel_and_the_daemons_sandbox() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("FAIL  daemon"), "{text}");
 }
+
+/// `[server] environment = "production"`: a provider key from the environment, a weak admin key
+/// from the environment and the mock provider are each named — in `STATUS=`, on `/health` (only
+/// that it is unsafe for anonymous callers, the reasons for admins) and by `tappass doctor`
+/// with its fix. In development nothing is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_unsafe_is_reported_everywhere() {
+    let (_dir, path, sock) = notify_socket();
+    let upstream = Upstream::start(&[]);
+    let weak = "admin-key-123";
+    let opts = GatewayOpts::new(Db::Sqlite, &upstream)
+        .config("[server]\nenvironment = \"production\"\n")
+        .env("NOTIFY_SOCKET", path.to_str().unwrap())
+        .env("TAPPASS_ADMIN_API_KEY", weak);
+    let mut gw = Gateway::start(opts).await;
+
+    let mut seen = Vec::new();
+    collect(&sock, &mut seen, |s| count(s, "READY=1") == 1);
+    let ready = seen.iter().find(|m| m.contains("READY=1")).unwrap();
+    assert!(
+        ready.contains(
+            "PRODUCTION UNSAFE: the anthropic provider key comes from the process environment"
+        ) && ready.contains("the admin key comes from the process environment")
+            && ready.contains("mock provider is enabled"),
+        "{ready}"
+    );
+    assert!(!ready.contains(weak), "the key itself: {ready}");
+
+    let public: serde_json::Value = reqwest::get(format!("{}/health", gw.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["environment"], "production", "{public}");
+    assert_eq!(public["production_unsafe"], true, "{public}");
+    assert!(public.get("details").is_none(), "{public}");
+    let (_, admin) = gw.get("/health", weak).await;
+    let kinds: Vec<&str> = admin["details"]["production_unsafe"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{admin}"))
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["secret", "weak_admin_key", "mock_provider"] {
+        assert!(kinds.contains(&kind), "{kind}: {admin}");
+    }
+
+    let listen = format!("127.0.0.1:{}", gw.port);
+    let config = gw.config_path();
+    let (code, text) = tappass(
+        &[
+            "doctor",
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            gw.state_dir.to_str().unwrap(),
+        ],
+        &[
+            ("TAPPASS_SERVER__LISTEN", &listen),
+            ("TAPPASS_ADMIN_API_KEY", weak),
+        ],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  production     PRODUCTION UNSAFE: the openai provider key comes from the process environment")
+            && text.contains("openai-api-key")
+            && text.contains("weak")
+            && text.contains("mock_provider = false"),
+        "{text}"
+    );
+
+    // Development (the built-in default): the same set-up reports nothing.
+    gw.sigterm().0.wait().unwrap();
+    gw.opts.config = Some(String::new());
+    gw.spawn().await;
+    let public: serde_json::Value = reqwest::get(format!("{}/health", gw.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&public["environment"], &public["production_unsafe"]),
+        (&serde_json::json!("development"), &serde_json::json!(false)),
+        "{public}"
+    );
+}

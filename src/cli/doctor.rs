@@ -45,6 +45,41 @@ impl Checks {
     }
 }
 
+/// `PRODUCTION UNSAFE`, as the daemon assessed itself: each reason with its fix (the reasons
+/// need an admin key; without one, only that there are some).
+fn production(c: &mut Checks, health: &serde_json::Value) {
+    if health["environment"] != "production" {
+        return c.ok(
+            "environment",
+            format!(
+                "{} (PRODUCTION UNSAFE is only assessed with [server] environment = \"production\")",
+                health["environment"].as_str().unwrap_or("?")
+            ),
+        );
+    }
+    match health["details"]["production_unsafe"].as_array() {
+        Some(reasons) if reasons.is_empty() => c.ok("environment", "production, nothing unsafe"),
+        Some(reasons) => {
+            for r in reasons {
+                c.fail(
+                    "production",
+                    format!(
+                        "PRODUCTION UNSAFE: {}: {}",
+                        r["detail"].as_str().unwrap_or("?"),
+                        r["fix"].as_str().unwrap_or("?")
+                    ),
+                );
+            }
+        }
+        None if health["production_unsafe"] == true => c.fail(
+            "production",
+            "PRODUCTION UNSAFE (the reasons need an admin key: credential admin-api-key, \
+             TAPPASS_ADMIN_API_KEY or a readable <state_dir>/admin.key)",
+        ),
+        None => c.ok("environment", "production, nothing unsafe"),
+    }
+}
+
 pub fn run(args: &ConfigArgs) -> ExitCode {
     let mut c = Checks { failed: 0 };
     let config = match args.load(None) {
@@ -177,6 +212,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
                      TAPPASS_ADMIN_API_KEY or a readable <state_dir>/admin.key)",
                 ),
             }
+            production(&mut c, &health);
         }
         Err(e) => c.fail("daemon", format!("not answering at {base}: {e}")),
     }

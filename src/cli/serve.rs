@@ -139,11 +139,16 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .create(dir)
 }
 
-/// The providers from config, each with its key from the most secure source available.
-fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+/// The providers from config, each with its key from the most secure source available; and
+/// where each key came from (for the production assessment).
+type KeySources = Vec<(String, Option<Source>)>;
+
+fn build_providers(config: &Config) -> anyhow::Result<(Vec<Arc<dyn Provider>>, KeySources)> {
     let mut out: Vec<Arc<dyn Provider>> = Vec::new();
+    let mut sources = Vec::new();
     for (name, p) in &config.providers {
         let key = secrets::provider_key(name, p.api_key.as_ref(), p.resolved_api_key_env());
+        sources.push((name.clone(), key.as_ref().map(|(_, s)| *s)));
         match &key {
             Some((_, Source::Credential)) => {
                 tracing::info!(provider = %name, "provider key from systemd credential")
@@ -173,7 +178,7 @@ fn build_providers(config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     if config.server.mock_provider {
         out.push(Arc::new(MockProvider));
     }
-    Ok(out)
+    Ok((out, sources))
 }
 
 /// The limiter: Redis when `[redis] url` (or the credential `redis-url`) is set, else in-process.
@@ -208,10 +213,25 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
     }
     let generate_admin_key = admin_key.is_none();
 
+    let (providers, key_sources) = build_providers(&config)?;
     let router = Arc::new(Router::new(
-        build_providers(&config)?,
+        providers,
         config.models.clone().into_iter().collect(),
     ));
+    let production_unsafe = {
+        use crate::host::production::{assess, Inputs};
+        let reasons = assess(&Inputs {
+            environment: config.server.environment,
+            provider_keys: key_sources.iter().map(|(n, s)| (n.as_str(), *s)).collect(),
+            admin_key: admin_key.as_ref().map(|(k, s)| (*s, k.expose_secret())),
+            mock_provider: config.server.mock_provider,
+            sandbox: host.sandbox.enforcement,
+        });
+        for r in &reasons {
+            tracing::warn!(kind = r.kind, fix = %r.fix, "PRODUCTION UNSAFE: {}", r.detail);
+        }
+        reasons
+    };
     let audit = AuditWriter::spawn(store.clone(), config.audit.batch_max);
     let (signer, key_source) = crate::audit::checkpoint_file::load_signer(&state_dir)
         .map_err(|e| anyhow::anyhow!("audit signing key: {e}"))?;
@@ -292,6 +312,7 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
         metrics: Default::default(),
         admin_key: admin_key.map(|(k, _)| k),
         sandbox: Some(host.sandbox),
+        production_unsafe,
         started,
         config,
     });
@@ -341,7 +362,10 @@ fn status_line(app: &App, local: std::net::SocketAddr) -> String {
         .sandbox
         .as_ref()
         .map_or_else(|| "sandbox unknown".to_owned(), |r| r.summary());
-    format!("Serving on {local}; {storage}; {sandbox}")
+    let unsafe_ = crate::host::production::summary(&app.production_unsafe)
+        .map(|s| format!("; {s}"))
+        .unwrap_or_default();
+    format!("Serving on {local}; {storage}; {sandbox}{unsafe_}")
 }
 
 /// Resolves on SIGTERM or SIGINT; SIGHUP reloads the configuration, telling systemd

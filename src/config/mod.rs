@@ -31,10 +31,10 @@ pub use env::{is_override_var, ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{ConfigError, Origin};
 pub use schema::{
     redact_url, AuditConfig, AuthHeader, BackupConfig, Config, DatabaseConfig, DatabaseKind,
-    HealthConfig, LogConfig, LogFormat, ProviderConfig, ProviderKind, SandboxConfig, ServerConfig,
-    StorageConfig, ANTHROPIC_BASE_URL_ENV, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_LISTEN,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_SANDBOX_UID, DEFAULT_STATE_DIR,
-    MAX_BODY_BYTES_LIMIT, MOCK_PROVIDER, OPENAI_BASE_URL_ENV, SQLITE_FILE_NAME,
+    Environment, HealthConfig, LogConfig, LogFormat, ProviderConfig, ProviderKind, SandboxConfig,
+    ServerConfig, StorageConfig, ANTHROPIC_BASE_URL_ENV, DEFAULT_ANTHROPIC_BASE_URL,
+    DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_OPENAI_BASE_URL, DEFAULT_SANDBOX_UID,
+    DEFAULT_STATE_DIR, MAX_BODY_BYTES_LIMIT, MOCK_PROVIDER, OPENAI_BASE_URL_ENV, SQLITE_FILE_NAME,
 };
 
 use schema::RawConfig;

@@ -172,6 +172,18 @@ pub struct ServerConfig {
     /// Seconds a client has to send a request's head, from connecting or from its previous
     /// answer (closes slowloris and idle keep-alive connections), 1 ..= 300. Default 30.
     pub header_timeout_secs: u64,
+    /// `production` (the packages' setting) reports what is unsafe for production as
+    /// `PRODUCTION UNSAFE`; `development` (the built-in default) does not.
+    pub environment: Environment,
+}
+
+/// `[server] environment`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
 }
 
 impl Default for ServerConfig {
@@ -183,6 +195,7 @@ impl Default for ServerConfig {
             metrics_public: false,
             shutdown_grace_secs: 30,
             header_timeout_secs: 30,
+            environment: Environment::Development,
         }
     }
 }

@@ -245,7 +245,7 @@ fn unknown_key_with_line() {
     assert_eq!(
         rest,
         ":5: unknown key `listn` in [server] (expected one of: listen, max_body_bytes, \
-         mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs)",
+         mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs, environment)",
         "{msg}"
     );
 }
@@ -580,7 +580,7 @@ fn unknown_env_key_names_variable() {
     assert_eq!(
         env_err(&[("TAPPASS_SERVER__LISTN", "127.0.0.1:1")]),
         "environment TAPPASS_SERVER__LISTN: unknown key `listn` in [server] (expected one of: \
-         listen, max_body_bytes, mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs)"
+         listen, max_body_bytes, mock_provider, metrics_public, shutdown_grace_secs, header_timeout_secs, environment)"
     );
     let msg = env_err(&[("TAPPASS_DATABSE__URL", "sqlite:x.db")]);
     assert!(
@@ -1012,6 +1012,7 @@ fn documented_example_loads() {
         "TAPPASS_SERVER__MOCK_PROVIDER",
         "TAPPASS_SERVER__METRICS_PUBLIC",
         "TAPPASS_SERVER__SHUTDOWN_GRACE_SECS",
+        "TAPPASS_SERVER__ENVIRONMENT",
         "TAPPASS_STORAGE__STATE_DIR",
         "TAPPASS_DATABASE__URL",
         "TAPPASS_DATABASE__MAX_CONNECTIONS",
@@ -1063,6 +1064,26 @@ fn built_in_and_packaged_configs_grant_no_loosening() {
         assert_eq!((f.mode, f.pii), (Mode::Enforce, PiiAction::Mask));
         assert_eq!(ignored, vec!["mode", "pii", "secrets"]);
     }
+}
+
+/// The package ships the production configuration: production mode, no mock provider; the
+/// built-in defaults stay the easy development start.
+#[test]
+fn the_packaged_config_is_the_production_one() {
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/tappass.toml");
+    let c = load_from(Some(&packaged), &[], &Overrides::default()).unwrap();
+    assert_eq!(c.server.environment, super::Environment::Production);
+    assert!(!c.server.mock_provider);
+    let d = load_from(None, &[], &Overrides::default()).unwrap();
+    assert_eq!(d.server.environment, super::Environment::Development);
+    let bad = TempFile::new("[server]\nenvironment = \"prod\"\n");
+    let err = load_from(Some(bad.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("environment") && err.contains("production"),
+        "{err}"
+    );
 }
 
 #[test]

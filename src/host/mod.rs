@@ -8,4 +8,5 @@
 pub mod listen;
 pub mod logging;
 pub mod notify;
+pub mod production;
 pub mod sandbox;

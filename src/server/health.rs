@@ -29,6 +29,9 @@ pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
         "status": if ready { "healthy" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "storage": storage_name(&app),
+        "environment": app.config.server.environment,
+        // That it is, not why: the reasons are for admins.
+        "production_unsafe": !app.production_unsafe.is_empty(),
     });
     if is_admin(&app, &headers).await {
         body["details"] = json!({
@@ -37,6 +40,7 @@ pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
             "pipeline": app.pipeline.step_names(),
             "database": app.config.database_url_redacted(),
             "sandbox": app.sandbox,
+            "production_unsafe": app.production_unsafe,
         });
     }
     Json(body).into_response()

@@ -44,6 +44,8 @@ pub struct App {
     pub admin_key: Option<SecretString>,
     /// How the process confined itself (shown to admins on `/health`).
     pub sandbox: Option<crate::host::sandbox::Report>,
+    /// Why this daemon is unfit for production (`[server] environment = "production"`).
+    pub production_unsafe: Vec<crate::host::production::Unsafe>,
     pub started: Instant,
 }
 
