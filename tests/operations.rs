@@ -91,6 +91,37 @@ fn config_check_compiles_the_policy() {
         err.contains("policy") && err.contains("custom.rego"),
         "the broken file is named: {err}"
     );
+
+    // A policy that refuses everything compiles, and is said to refuse everything: by
+    // config check (a warning) and by the doctor (a failure, with the fix).
+    std::fs::write(
+        policies.join("custom.rego"),
+        "package tappass\n\ndecision := {\"allow\": false, \"rule\": \"lockdown\", \"reason\": \"closed\"}\n",
+    )
+    .unwrap();
+    let out = check();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.contains("denies a plain request (rule lockdown"),
+        "{err}"
+    );
+    let state = dir.path().join("state");
+    let out = Command::new(bin())
+        .args(["doctor", "--config"])
+        .arg(&conf)
+        .arg("--state-dir")
+        .arg(&state)
+        .env(
+            "TAPPASS_SERVER__LISTEN",
+            format!("127.0.0.1:{}", common::free_port()),
+        )
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("FAIL  policy") && said.contains("lockdown") && said.contains("config check"),
+        "{said}"
+    );
 }
 
 #[test]

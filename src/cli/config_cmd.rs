@@ -24,9 +24,31 @@ pub fn check(file: &Path) -> ExitCode {
         ),
     };
     // Loading compiles the Rego (regorus), exactly as start-up and reload do.
-    if let Err(e) = crate::governance::Governance::load(&cfg.governance) {
-        eprintln!("error: policy.dir {}: {e}", p.dir.display());
-        return ExitCode::FAILURE;
+    let gov = match crate::governance::Governance::load(&cfg.governance) {
+        Ok(g) => std::sync::Arc::new(g),
+        Err(e) => {
+            eprintln!("error: policy.dir {}: {e}", p.dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    // A policy that refuses a plain request refuses every one: said, not fatal (it may be a
+    // deliberate lock-down). OPA is not asked here.
+    if p.opa_url.is_none() {
+        let probe =
+            super::runtime().block_on(crate::pipeline::steps::probe_policy(gov, "gpt-4o-mini"));
+        match probe {
+            Some(Ok(d)) if !d.allow => eprintln!(
+                "warning: the policy denies a plain request (rule {}: {}): every request would be \
+                 refused",
+                d.rule.as_deref().unwrap_or("?"),
+                d.reason.as_deref().unwrap_or("no reason given")
+            ),
+            Some(Err(e)) => {
+                eprintln!("error: the policy cannot decide a plain request: {e}");
+                return ExitCode::FAILURE;
+            }
+            _ => {}
+        }
     }
     println!(
         "{}: ok (listen {}, database {}; {what})",

@@ -45,6 +45,50 @@ impl Checks {
     }
 }
 
+/// The policy: none loaded, one that does not compile, or one that denies a plain request
+/// (so every request), each with its fix. An OPA server is judged by the daemon's readiness.
+fn policy(c: &mut Checks, config: &crate::config::Config, rt: &tokio::runtime::Runtime) {
+    let p = &config.governance.policy;
+    let fix = format!(
+        "edit the .rego files in {}, check with `tappass config check /etc/tappass/tappass.toml`, \
+         then `systemctl reload tappass`",
+        p.dir.display()
+    );
+    if !p.enabled {
+        return c.warn(
+            "policy",
+            "none: [policy] enabled = false, no request is judged by a policy: set it to true \
+             and reload",
+        );
+    }
+    if let Some(url) = &p.opa_url {
+        return c.ok(
+            "policy",
+            format!("OPA at {url} (its readiness: the daemon line)"),
+        );
+    }
+    let gov = match crate::governance::Governance::load(&config.governance) {
+        Ok(g) => std::sync::Arc::new(g),
+        Err(e) => return c.fail("policy", format!("does not load: {e}: {fix}")),
+    };
+    match rt.block_on(crate::pipeline::steps::probe_policy(gov, "gpt-4o-mini")) {
+        Some(Ok(d)) if d.allow => c.ok("policy", "loaded; a plain request is allowed"),
+        Some(Ok(d)) => c.fail(
+            "policy",
+            format!(
+                "denies a plain request (rule {}: {}), so every request: {fix}",
+                d.rule.as_deref().unwrap_or("?"),
+                d.reason.as_deref().unwrap_or("no reason given")
+            ),
+        ),
+        Some(Err(e)) => c.fail(
+            "policy",
+            format!("cannot decide a plain request: {e}: {fix}"),
+        ),
+        None => c.warn("policy", "none loaded"),
+    }
+}
+
 /// `PRODUCTION UNSAFE`, as the daemon assessed itself: each reason with its fix (the reasons
 /// need an admin key; without one, only that there are some).
 fn production(c: &mut Checks, health: &serde_json::Value) {
@@ -139,6 +183,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
     for check in &found {
         c.health(check);
     }
+    policy(&mut c, &config, &rt);
 
     match kernel_abi() {
         (abi, _) if abi >= 6 => c.ok(

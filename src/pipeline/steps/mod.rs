@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub use audit::Audit;
 pub use authenticate::Authenticate;
 pub use call_llm::CallLlm;
+pub use policy::probe as probe_policy;
 pub use validate_input::ValidateInput;
 
 use super::Step;

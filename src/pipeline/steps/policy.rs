@@ -28,6 +28,29 @@ pub fn input(ctx: &Ctx) -> serde_json::Value {
     })
 }
 
+/// Asks the policy of `gov` about a plain request — an agent, a chat to `model`, nothing
+/// detected, the default flags — as the pipeline would (`tappass config check`, `tappass
+/// doctor`): a policy that denies it denies every request. `None` when no policy is enabled.
+pub async fn probe(
+    gov: std::sync::Arc<crate::governance::Governance>,
+    model: &str,
+) -> Option<Result<crate::policy::Decision, crate::policy::PolicyError>> {
+    let engine = gov.policy.clone()?;
+    let mut ctx = Ctx::with_governance(
+        "req_policy_probe".into(),
+        crate::providers::WireFormat::OpenAi,
+        bytes::Bytes::new(),
+        gov,
+    );
+    ctx.model = Some(model.to_owned());
+    ctx.agent = Some(crate::pipeline::AgentIdentity {
+        agent_id: "policy-probe".into(),
+        key_id: "probe".into(),
+        flag_grants: crate::governance::flags::Grants::NONE,
+    });
+    Some(engine.evaluate(&input(&ctx)).await)
+}
+
 #[async_trait]
 impl Step for Policy {
     fn name(&self) -> &'static str {
