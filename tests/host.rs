@@ -436,6 +436,22 @@ async fn production_unsafe_is_reported_everywhere() {
         ],
     );
     assert_eq!(code, Some(1), "{text}");
+    // The monitor (no admin key): that it is unsafe, and where to look.
+    let (code, report) = tappass(
+        &[
+            "health",
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            gw.state_dir.to_str().unwrap(),
+        ],
+        &[("TAPPASS_SERVER__LISTEN", &listen)],
+    );
+    assert_ne!(code, Some(0), "{report}");
+    assert!(
+        report.contains("warn  production") && report.contains("sudo tappass doctor"),
+        "{report}"
+    );
     assert!(
         text.contains("FAIL  production     PRODUCTION UNSAFE: the openai provider key comes from the process environment")
             && text.contains("openai-api-key")

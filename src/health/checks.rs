@@ -94,6 +94,38 @@ pub async fn daemon(client: &reqwest::Client, base: &str, timeout: Duration) -> 
     }
 }
 
+/// In production mode, whether the daemon says it is `PRODUCTION UNSAFE` (`/health`; the
+/// reasons need an admin key, so the fix is the doctor). `None` in development or when the
+/// daemon does not answer (the daemon check says so).
+pub async fn production(client: &reqwest::Client, base: &str) -> Option<Check> {
+    let body: serde_json::Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    if body["environment"] != "production" {
+        return None;
+    }
+    Some(if body["production_unsafe"] == true {
+        Check::new(
+            CheckKind::Production,
+            Status::Warn,
+            "PRODUCTION UNSAFE: the daemon runs in production with a secret outside systemd \
+             credentials, a weak admin key, the mock provider or a partial sandbox",
+        )
+        .fix("sudo tappass doctor names each reason and its fix; then sudo systemctl restart tappass")
+    } else {
+        Check::new(
+            CheckKind::Production,
+            Status::Ok,
+            "production, nothing unsafe",
+        )
+    })
+}
+
 /// A unit's state as `systemctl show` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnitState {

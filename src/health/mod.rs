@@ -52,6 +52,8 @@ impl Status {
 pub enum CheckKind {
     /// The daemon's `/health/ready`.
     Daemon,
+    /// `PRODUCTION UNSAFE` on the daemon's `/health` (production mode only).
+    Production,
     /// A TapPass unit's state (the service, its socket, the timers).
     Unit,
     /// Usage of the filesystem holding the state or backup directory.
@@ -74,6 +76,7 @@ impl CheckKind {
     pub fn as_str(self) -> &'static str {
         match self {
             CheckKind::Daemon => "daemon",
+            CheckKind::Production => "production",
             CheckKind::Unit => "unit",
             CheckKind::Disk => "disk",
             CheckKind::Certificate => "certificate",

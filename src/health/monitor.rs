@@ -66,6 +66,7 @@ pub async fn run(config: &Config, opts: &Options) -> Outcome {
         .build()
         .expect("a reqwest client with a timeout builds");
     let mut found = vec![checks::daemon(&client, &opts.base, opts.timeout).await];
+    found.extend(checks::production(&client, &opts.base).await);
     found.extend(checks::units(opts.units_from.as_deref()));
     found.extend(checks::disk(config));
     found.extend(checks::certificates(config, now));
