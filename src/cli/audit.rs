@@ -73,7 +73,7 @@ pub fn run(cmd: AuditCommand) -> ExitCode {
 
 async fn open_store(args: &ConfigArgs) -> Result<Store, String> {
     let cfg = args.load(None).map_err(|e| e.to_string())?;
-    let opts = super::serve::store_options(&cfg).map_err(|e| e.to_string())?;
+    let opts = crate::store::StoreOptions::for_config(&cfg).map_err(|e| e.to_string())?;
     Store::open(&opts).await.map_err(|e| e.to_string())
 }
 

@@ -91,7 +91,7 @@ pub fn run(args: BackupArgs) -> ExitCode {
 
 fn create(cfg: &Config, dir: &Path, json: bool) -> ExitCode {
     let result = runtime().block_on(async {
-        let opts = super::serve::store_options(cfg).map_err(|e| e.to_string())?;
+        let opts = crate::store::StoreOptions::for_config(cfg).map_err(|e| e.to_string())?;
         let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
         let mut p = None;
         let made = backup::create(&store, dir, &mut |d, t| {
@@ -222,7 +222,7 @@ fn test_restore(cfg: &Config, dir: &Path, file: Option<PathBuf>, json: bool) -> 
         }
     };
     let result = runtime().block_on(async {
-        let opts = super::serve::store_options(cfg).map_err(|e| (2, e.to_string()))?;
+        let opts = crate::store::StoreOptions::for_config(cfg).map_err(|e| (2, e.to_string()))?;
         let mut p = None;
         let r = backup::test_restore(&opts, &file, &mut |d, t| {
             step(&mut p, "test-restore", Unit::Bytes, d, t)
@@ -327,7 +327,7 @@ pub fn restore(args: RestoreArgs) -> ExitCode {
     }
     let dir = cfg.backup_dir();
     let result = runtime().block_on(async {
-        let opts = super::serve::store_options(&cfg).map_err(|e| e.to_string())?;
+        let opts = crate::store::StoreOptions::for_config(&cfg).map_err(|e| e.to_string())?;
         let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
         let safety = if args.no_safety_backup {
             None

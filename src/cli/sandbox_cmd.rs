@@ -14,7 +14,7 @@ pub fn check(args: &ConfigArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let state_dir = match super::serve::absolute(&config.state_dir()) {
+    let state_dir = match crate::store::absolute(&config.state_dir()) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: state directory: {e}");

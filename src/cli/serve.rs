@@ -1,14 +1,13 @@
 //! `tappass serve`: assembles the daemon from config — store, providers, pipeline, server —
 //! and runs it until SIGTERM/SIGINT.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ServeArgs;
 use crate::audit::AuditWriter;
-use crate::config::{Config, DatabaseKind, ProviderKind};
+use crate::config::{Config, ProviderKind};
 use crate::governance::reload::Reloader;
 use crate::governance::Governance;
 use crate::identity::bootstrap::ensure_admin_key;
@@ -20,7 +19,7 @@ use crate::providers::{
 };
 use crate::secrets::{self, Source};
 use crate::server::{self, App};
-use crate::store::{Backend, Store, StoreError, StoreOptions};
+use crate::store::{absolute, Store, StoreError, StoreOptions};
 use secrecy::ExposeSecret;
 
 /// How often the store supervisor pings / retries the database.
@@ -99,46 +98,6 @@ struct Host {
     sandbox: crate::host::sandbox::Report,
 }
 
-/// Store options from config. The SQLite file lives in the state directory (created 0700).
-pub fn store_options(config: &Config) -> std::io::Result<StoreOptions> {
-    let (backend, url) = match config.database_kind() {
-        DatabaseKind::Sqlite(path) => {
-            let path = absolute(&path)?;
-            if let Some(dir) = path.parent() {
-                create_private_dir(dir)?;
-            }
-            (
-                Backend::Sqlite,
-                format!("sqlite://{}?mode=rwc", path.display()),
-            )
-        }
-        DatabaseKind::Postgres(url) => (Backend::Postgres, url),
-    };
-    Ok(StoreOptions {
-        backend,
-        url,
-        max_connections: config.database.max_connections,
-        connect_timeout: config.database.connect_timeout(),
-        schema: None,
-    })
-}
-
-pub fn absolute(p: &Path) -> std::io::Result<std::path::PathBuf> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir()?.join(p))
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
 /// The providers from config, each with its key from the most secure source available; and
 /// where each key came from (for the production assessment).
 type KeySources = Vec<(String, Option<Source>)>;
@@ -205,7 +164,7 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
     let source = host.source;
     let state_dir = host.state_dir;
     let started = Instant::now();
-    let store = Store::connect_lazy(&store_options(&config)?)?;
+    let store = Store::connect_lazy(&StoreOptions::for_config(&config)?)?;
 
     let admin_key = secrets::admin_key();
     if let Some((_, source)) = &admin_key {

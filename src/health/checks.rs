@@ -432,7 +432,7 @@ pub async fn database_and_chain(
         }
     }
     let timeout = config.database.connect_timeout();
-    let opened = crate::cli::serve::store_options(config)
+    let opened = crate::store::StoreOptions::for_config(config)
         .map_err(|e| e.to_string())
         .and_then(|o| {
             let store = Store::connect_lazy(&o).map_err(|e| e.to_string())?;

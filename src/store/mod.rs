@@ -83,6 +83,46 @@ pub struct StoreOptions {
     pub schema: Option<String>,
 }
 
+impl StoreOptions {
+    /// The options `config` names. The SQLite file lives in the state directory (created 0700,
+    /// owned by whoever runs this: the daemon's user under systemd).
+    pub fn for_config(config: &crate::config::Config) -> std::io::Result<StoreOptions> {
+        let (backend, url) = match config.database_kind() {
+            crate::config::DatabaseKind::Sqlite(path) => {
+                let path = absolute(&path)?;
+                if let Some(dir) = path.parent() {
+                    use std::os::unix::fs::DirBuilderExt;
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(dir)?;
+                }
+                (
+                    Backend::Sqlite,
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                )
+            }
+            crate::config::DatabaseKind::Postgres(url) => (Backend::Postgres, url),
+        };
+        Ok(StoreOptions {
+            backend,
+            url,
+            max_connections: config.database.max_connections,
+            connect_timeout: config.database.connect_timeout(),
+            schema: None,
+        })
+    }
+}
+
+/// `p` made absolute against the current directory.
+pub fn absolute(p: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
 /// The database handle shared by the whole daemon. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
