@@ -56,6 +56,12 @@ pub async fn run(config: &Config, opts: &Options) -> Outcome {
     let now = Utc::now();
     let dir = config.state_dir();
     let mut notes = Vec::new();
+    // One run at a time (the timer's and one by hand), for the whole run.
+    let _lock = if dir.is_dir() {
+        state::lock(&dir).map_err(|e| notes.push(e)).ok()
+    } else {
+        None
+    };
     let mut st = state::load(&dir).unwrap_or_else(|e| {
         notes.push(e);
         state::State::default()

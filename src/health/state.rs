@@ -167,6 +167,26 @@ pub fn mark(dir: &Path, report: &Report) -> std::io::Result<()> {
     }
 }
 
+/// The lock file that serializes runs (the timer's and one by hand), so that two runs never
+/// compare against the same previous state and alert one change twice.
+pub const LOCK_FILE: &str = ".health.lock";
+
+/// Takes the monitor's lock in `dir`, waiting for a run in progress; held until dropped.
+pub fn lock(dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let _ = crate::backup::adopt_owner(&path, dir);
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| format!("cannot lock {}: {e}", path.display()))
+}
+
 /// Forgets the verified chain position (after `tappass restore` replaced the chain on purpose),
 /// so the next run verifies the restored chain from genesis instead of reporting it broken.
 pub fn forget_chain(dir: &Path) -> Result<(), String> {
@@ -305,6 +325,20 @@ mod tests {
         assert_eq!(s.since, Some(at(0)));
         let s = s.after(&report(10, &[DAEMON_OK]));
         assert_eq!((s.health, s.since), (Health::Healthy, Some(at(10))));
+    }
+
+    #[test]
+    fn one_run_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).unwrap();
+        let other = std::fs::File::open(dir.path().join(LOCK_FILE)).unwrap();
+        let busy = nix::fcntl::Flock::lock(other, nix::fcntl::FlockArg::LockExclusiveNonblock);
+        assert!(busy.is_err(), "a second run must wait");
+        drop(held);
+        let other = std::fs::File::open(dir.path().join(LOCK_FILE)).unwrap();
+        assert!(
+            nix::fcntl::Flock::lock(other, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok()
+        );
     }
 
     #[test]
