@@ -353,6 +353,7 @@ async fn doctor_reports_config_database_kernel_and_the_daemons_sandbox() {
         "ok    state dir",
         "ok    database",
         "ok    audit_chain    intact",
+        "ok    clock",
         "ok    policy         loaded; a plain request is allowed",
         "ok    landlock       kernel ABI",
         "ok    daemon         ready",

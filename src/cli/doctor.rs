@@ -1,9 +1,10 @@
 //! `tappass doctor`: what an operator checks first — the configuration, the state directory,
 //! everything the health monitor watches (units, disk, certificates, the database with its own
-//! error, Redis, URLs, backups, the whole audit chain; each problem with its fix), what
-//! confinement this kernel allows, and what the running daemon reports about itself (its
-//! sandbox outcome needs an admin key: the `admin-api-key` credential, `TAPPASS_ADMIN_API_KEY`,
-//! or a readable `<state_dir>/admin.key`). Exit 1 when a check fails.
+//! error, Redis, URLs, backups, the whole audit chain; each problem with its fix), the clock,
+//! the policy, what confinement this kernel allows, and what the running daemon reports about
+//! itself (its sandbox and PRODUCTION UNSAFE need an admin key: the `admin-api-key`
+//! credential, `TAPPASS_ADMIN_API_KEY`, or a readable `<state_dir>/admin.key`). Exit 1 when a
+//! check fails.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -169,6 +170,7 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
     let timeout = Duration::from_secs(config.health.timeout_secs);
     let mut found = checks::units(None);
     found.extend(checks::disk(&config));
+    found.push(checks::clock());
     found.extend(checks::certificates(&config, now));
     let client = reqwest::Client::builder()
         .timeout(timeout)

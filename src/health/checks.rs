@@ -238,6 +238,52 @@ pub fn units(units_from: Option<&Path>) -> Vec<Check> {
     }
 }
 
+/// Judges `timedatectl show -p NTPSynchronized --value` (pure): signed checkpoints, backup
+/// ages, certificate expiry and the audit trail's timestamps all trust this clock.
+pub fn judge_clock(ntp_synchronized: &str) -> Check {
+    match ntp_synchronized.trim() {
+        "yes" => Check::new(CheckKind::Clock, Status::Ok, "synchronized (NTP)"),
+        "no" => Check::new(
+            CheckKind::Clock,
+            Status::Warn,
+            "NOT synchronized: the audit trail's timestamps and every age and expiry trust it",
+        )
+        .fix("sudo systemctl enable --now systemd-timesyncd (or chrony); timedatectl status"),
+        other => Check::new(
+            CheckKind::Clock,
+            Status::Skipped,
+            format!("unknown ({other:?} from timedatectl)"),
+        ),
+    }
+}
+
+/// The clock's synchronization, from `timedatectl` (`tappass doctor`; it needs systemd's bus,
+/// which the monitor's sandboxed unit cannot reach). Skipped when not booted with systemd.
+pub fn clock() -> Check {
+    if !Path::new("/run/systemd/system").is_dir() {
+        return Check::new(CheckKind::Clock, Status::Skipped, "not booted with systemd");
+    }
+    match Command::new("timedatectl")
+        .args(["show", "--property=NTPSynchronized", "--value"])
+        .output()
+    {
+        Ok(out) if out.status.success() => judge_clock(&String::from_utf8_lossy(&out.stdout)),
+        Ok(out) => Check::new(
+            CheckKind::Clock,
+            Status::Skipped,
+            format!(
+                "timedatectl failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ),
+        Err(e) => Check::new(
+            CheckKind::Clock,
+            Status::Skipped,
+            format!("cannot run timedatectl: {e}"),
+        ),
+    }
+}
+
 /// The nearest existing directory at or above `p` (a backup directory not made yet is on its
 /// parent's filesystem).
 fn existing(p: &Path) -> Option<PathBuf> {
@@ -639,6 +685,15 @@ mod tests {
         let got = statuses(&[unit(SERVICE, "active"), gone]);
         assert_eq!(got[1].1, Status::Skipped);
         assert_eq!(got[2].1, Status::Warn, "not reported at all");
+    }
+
+    #[test]
+    fn an_unsynchronized_clock_is_a_warning() {
+        assert_eq!(judge_clock("yes\n").status, Status::Ok);
+        let c = judge_clock("no\n");
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.fix.unwrap().contains("timesyncd"));
+        assert_eq!(judge_clock("").status, Status::Skipped);
     }
 
     #[test]

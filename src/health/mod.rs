@@ -58,6 +58,8 @@ pub enum CheckKind {
     Unit,
     /// Usage of the filesystem holding the state or backup directory.
     Disk,
+    /// The clock's NTP synchronization (`tappass doctor` only).
+    Clock,
     /// Expiry of a certificate file named in `[health] certificates`.
     Certificate,
     /// The database, reached directly.
@@ -79,6 +81,7 @@ impl CheckKind {
             CheckKind::Production => "production",
             CheckKind::Unit => "unit",
             CheckKind::Disk => "disk",
+            CheckKind::Clock => "clock",
             CheckKind::Certificate => "certificate",
             CheckKind::Database => "database",
             CheckKind::Redis => "redis",
