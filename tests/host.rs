@@ -423,14 +423,18 @@ async fn production_unsafe_is_reported_everywhere() {
 
     let listen = format!("127.0.0.1:{}", gw.port);
     let config = gw.config_path();
-    let (code, text) = tappass(
-        &[
-            "doctor",
+    let on_gw = |command: &str, env: &[(&str, &str)]| {
+        let args = [
+            command,
             "--config",
             config.to_str().unwrap(),
             "--state-dir",
             gw.state_dir.to_str().unwrap(),
-        ],
+        ];
+        tappass(&args, env)
+    };
+    let (code, text) = on_gw(
+        "doctor",
         &[
             ("TAPPASS_SERVER__LISTEN", &listen),
             ("TAPPASS_ADMIN_API_KEY", weak),
@@ -438,16 +442,7 @@ async fn production_unsafe_is_reported_everywhere() {
     );
     assert_eq!(code, Some(1), "{text}");
     // The monitor (no admin key): that it is unsafe, and where to look.
-    let (code, report) = tappass(
-        &[
-            "health",
-            "--config",
-            config.to_str().unwrap(),
-            "--state-dir",
-            gw.state_dir.to_str().unwrap(),
-        ],
-        &[("TAPPASS_SERVER__LISTEN", &listen)],
-    );
+    let (code, report) = on_gw("health", &[("TAPPASS_SERVER__LISTEN", &listen)]);
     assert_ne!(code, Some(0), "{report}");
     assert!(
         report.contains("warn  production") && report.contains("sudo tappass doctor"),
