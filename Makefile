@@ -166,7 +166,8 @@ lint-packages:
 
 # The packages on a booted systemd (tests/e2e_packages.rs, as root): apt install / upgrade to a
 # newer build (PKG_VERSION_NEXT) / purge of the .deb, rpm -i / enable / erase of the .rpm; the
-# health monitor against six injected faults (tests/e2e_health.rs).
+# health monitor against six injected faults (tests/e2e_health.rs); `tappass upgrade` from a local
+# signed repository, rolling back a broken version (tests/e2e_upgrade.rs).
 PKG_VERSION_NEXT ?= $(PKG_VERSION)+e2e1
 e2e-packages:
 	$(MAKE) deb PKG_VERSION=$(PKG_VERSION_NEXT)
@@ -174,4 +175,4 @@ e2e-packages:
 	TAPPASS_E2E_DEB=$(DEB) \
 	TAPPASS_E2E_DEB_NEXT=$(TARGET_DIR)/debian/tappass_$(PKG_VERSION_NEXT)_amd64.deb \
 	TAPPASS_E2E_RPM=$(RPM) \
-	$(CARGO) test --locked --test e2e_packages --test e2e_health -- --nocapture --test-threads=1
+	$(CARGO) test --locked --test e2e_packages --test e2e_health --test e2e_upgrade -- --nocapture --test-threads=1

@@ -47,3 +47,4 @@ pub mod refusal;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod upgrade;

@@ -392,3 +392,75 @@ async fn doctor_names_missing_and_stale_backups_with_the_fix() {
         "{said}"
     );
 }
+
+/// A newer tappass migrated the database (a migration row beyond this build's, a table of its
+/// own), then was rolled back: a plain restore refuses and changes nothing; `--reset-schema`
+/// restores the backup at this build's schema, the daemon starts on it, every row is back.
+async fn reset_schema(backend: &str) {
+    let Some((db, _pg)) = common::database(backend).await else {
+        return;
+    };
+    let upstream = Upstream::start(&[]);
+    let (mut gw, key) = busy_gateway(db, &upstream).await;
+    let (file, _) = backup(&gw);
+    let events = gw.audit_all().await;
+    stop(&mut gw).await;
+    let checksum = if backend == "sqlite" {
+        "x'00'"
+    } else {
+        "'\\x00'::bytea"
+    };
+    gw.sql("CREATE TABLE e2e_future (x TEXT)").await;
+    gw.sql(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'from the future', TRUE, {checksum}, 0)"
+    ))
+    .await;
+    gw.sql("DELETE FROM audit_events WHERE seq > 3").await;
+
+    let out = cli(&gw, &["restore", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("the database is at schema 99, newer than this tappass knows")
+            && said.contains("--reset-schema")
+            && said.contains("nothing was changed"),
+        "{said}"
+    );
+
+    let out = cli(&gw, &["restore", "--reset-schema", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("schema reset from 99"), "{said}");
+    assert!(
+        said.contains("left in place: e2e_future"),
+        "the newer version's table is named, not dropped: {said}"
+    );
+    assert!(said.contains("audit chain intact"), "{said}");
+    // The safety backup holds the rows as this build reads them, at this build's schema.
+    let safety = said
+        .lines()
+        .find_map(|l| l.strip_prefix("the database as it was is kept in "))
+        .unwrap_or_else(|| panic!("no safety backup named: {said}"));
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(manifest_of(Path::new(safety.trim()))).unwrap())
+            .unwrap();
+    assert_eq!(m["schema_version"], json!(2), "{m}");
+    assert_eq!(m["rows"]["audit_events"], json!(3), "{m}");
+
+    gw.spawn().await;
+    assert_eq!(gw.audit_all().await, events, "every event is back");
+    assert_eq!(gw.verify().await["verified"], json!(true));
+    let (status, body) = gw.chat(&key, "gpt-4o-mini", "after the downgrade").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_resets_a_schema_a_newer_version_migrated_sqlite() {
+    reset_schema("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_resets_a_schema_a_newer_version_migrated_postgres() {
+    reset_schema("postgres").await;
+}

@@ -245,3 +245,44 @@ async fn mock_provider_answers_without_a_provider_key() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// `tappass upgrade` checks its arguments before anything else, and refuses clearly where it
+/// cannot run (not root, no systemd, not installed from a package).
+#[test]
+fn upgrade_refuses_bad_arguments_and_hosts_it_cannot_upgrade() {
+    let run = |args: &[&str]| {
+        let out = Command::new(bin())
+            .arg("upgrade")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("<VERSION>"), "{err}");
+    let (code, err) = run(&["1.0.0", "--rollback"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--rollback") && err.contains("cannot be used"),
+        "{err}"
+    );
+    let (code, err) = run(&["1.0.0", "--timeout", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--timeout"), "{err}");
+
+    // Here (a test machine): not root, or no systemd, or tappass not installed by dpkg/rpm.
+    let dir = common::tempdir();
+    let (code, err) = run(&["1.0.0", "--state-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("run it as root")
+            || err.contains("systemd is not running here")
+            || err.contains("not installed by a package manager here"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -105,13 +105,22 @@ impl DumpSink for FileSink<'_> {
     }
 }
 
-/// Creates the backup directory (0700) if it does not exist.
+/// Creates the backup directory (0700) if it does not exist. Created by root (`sudo tappass
+/// backup`, `tappass upgrade`) inside the daemon's state directory, it becomes the daemon's, so
+/// `tappass-backup.service` can write there afterwards.
 pub fn ensure_dir(dir: &Path) -> Result<(), BackupError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(io_err(format!("creating {}", dir.display())))
+        .map_err(io_err(format!("creating {}", dir.display())))?;
+    match dir.parent() {
+        Some(parent) => adopt_owner(dir, parent),
+        None => Ok(()),
+    }
 }
 
 /// Run as root (`sudo tappass backup|restore`) on a directory the daemon's user owns: gives

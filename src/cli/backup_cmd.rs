@@ -60,6 +60,11 @@ pub struct RestoreArgs {
     /// Do not back up the current database before replacing it.
     #[arg(long)]
     pub no_safety_backup: bool,
+    /// The database was migrated by a newer tappass (a rolled-back upgrade): drop TapPass's
+    /// tables and recreate them at this version's schema before restoring. The current rows
+    /// are kept in the safety backup first.
+    #[arg(long)]
+    pub reset_schema: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -328,7 +333,22 @@ pub fn restore(args: RestoreArgs) -> ExitCode {
     let dir = cfg.backup_dir();
     let result = runtime().block_on(async {
         let opts = crate::store::StoreOptions::for_config(&cfg).map_err(|e| e.to_string())?;
-        let store = Store::open(&opts).await.map_err(|e| e.to_string())?;
+        let store = Store::connect_lazy(&opts).map_err(|e| e.to_string())?;
+        let found = store.schema_version().await.map_err(|e| e.to_string())?;
+        let latest = crate::store::latest_schema_version();
+        let newer = found > latest;
+        if newer && !args.reset_schema {
+            return Err(format!(
+                "the database is at schema {found}, newer than this tappass knows ({latest}): \
+                 a newer version migrated it. `tappass restore --reset-schema FILE` drops \
+                 TapPass's tables, recreates them at schema {latest} and restores FILE (the \
+                 current rows are kept in a safety backup first); nothing was changed"
+            ));
+        }
+        if !newer {
+            store.migrate().await.map_err(|e| e.to_string())?;
+        }
+        store.set_ready();
         let safety = if args.no_safety_backup {
             None
         } else {
@@ -343,6 +363,19 @@ pub fn restore(args: RestoreArgs) -> ExitCode {
             finish(p);
             Some(made.0)
         };
+        if newer {
+            let left = store.reset_schema().await.map_err(|e| {
+                format!("resetting the schema from {found} to {latest} failed: {e}")
+            })?;
+            eprintln!("schema reset from {found} (a newer tappass) to {latest}");
+            if !left.is_empty() {
+                eprintln!(
+                    "warning: tables a newer tappass created were left in place: {} (drop them \
+                     by hand before upgrading again if its migration recreates them)",
+                    left.join(", ")
+                );
+            }
+        }
         let mut p = None;
         let r = backup::restore(&store, &args.file, &mut |d, t| {
             step(&mut p, "restore", Unit::Bytes, d, t)

@@ -186,6 +186,14 @@ pub fn run(args: &ConfigArgs) -> ExitCode {
         c.health(check);
     }
     policy(&mut c, &config, &rt);
+    // The last `tappass upgrade` (its record is root's: read when the doctor runs as root).
+    if let Ok(Some(r)) = crate::upgrade::load_record(std::path::Path::new(crate::upgrade::DIR)) {
+        let (status, detail) = crate::upgrade::judge(&r);
+        match status {
+            Status::Fail => c.fail("upgrade", detail),
+            _ => c.ok("upgrade", detail),
+        }
+    }
 
     match kernel_abi() {
         (abi, _) if abi >= 6 => c.ok(

@@ -10,6 +10,7 @@ mod health_cmd;
 mod progress;
 mod sandbox_cmd;
 pub mod serve;
+mod upgrade_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,12 @@ pub enum Command {
     /// while unhealthy. Exit 0 healthy, 1 degraded, 2 down. Run every 5 minutes by
     /// tappass-health.timer.
     Health(health_cmd::HealthArgs),
+    /// Upgrade (or downgrade) to VERSION through apt or dnf, rolling back by itself: keeps the
+    /// installed version's package, stops the service, backs up the database, installs, starts
+    /// and waits for /health/ready; if it does not come, reinstalls the kept package (restoring
+    /// the pre-upgrade backup if the schema moved) and starts that. Exit 0 upgraded, 1 rolled
+    /// back (healthy), 2 failed. Run as root.
+    Upgrade(upgrade_cmd::UpgradeArgs),
     /// Check configuration, state directory, database, kernel confinement support and the
     /// running daemon.
     Doctor(ConfigArgs),
@@ -131,6 +138,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup_cmd::run(args),
         Command::Restore(args) => backup_cmd::restore(args),
         Command::Health(args) => health_cmd::run(args),
+        Command::Upgrade(args) => upgrade_cmd::run(args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Sandbox(SandboxCommand::Check(args)) => sandbox_cmd::check(&args),
         Command::Completions { shell } => generate::completions(shell),
@@ -144,4 +152,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("cannot start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks (unique names, valid requirements), which otherwise only
+    /// fire when the broken subcommand is first run.
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -114,7 +114,9 @@ impl Store {
             *counts.get_mut(t) = r.try_get::<i64, _>("n")? as u64;
         }
         let snapshot = Snapshot {
-            schema_version: schema,
+            // The rows are read with this build's columns: a database a newer tappass migrated
+            // (read while rolling an upgrade back) yields a backup of this build's schema.
+            schema_version: schema.min(super::latest_schema_version()),
             head_seq: head.try_get("seq")?,
             head_hash: head.try_get("hash")?,
             rows: counts,

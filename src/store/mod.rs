@@ -12,6 +12,7 @@ mod agents;
 mod audit;
 mod dump;
 mod migrations;
+mod schema;
 mod supervisor;
 
 use std::time::Duration;

@@ -70,6 +70,15 @@ impl RootfsSpec {
         extra: &["postgresql", "redis-server"],
     };
 
+    /// The rootfs of `tests/e2e_upgrade.rs`: the same plus what makes and signs a local apt
+    /// repository (apt-ftparchive, gpg), and sqlite3 for the deliberately broken version.
+    pub const UPGRADE: RootfsSpec = RootfsSpec {
+        label: "upgrade",
+        suite: "bookworm",
+        include: UNITS_INCLUDE,
+        extra: &["apt-utils", "gnupg", "sqlite3"],
+    };
+
     /// A bare machine for building from source (not booted: no systemd in it).
     pub const FRESH: RootfsSpec = RootfsSpec {
         label: "fresh",
