@@ -96,12 +96,38 @@ pub fn load_from(
     env: &[(String, String)],
     overrides: &Overrides,
 ) -> Result<Config, ConfigError> {
+    let file = match path {
+        Some(p) => Some(FileSource::new(p.to_owned(), read_file(p)?)),
+        None => None,
+    };
+    load_source(file, env, overrides)
+}
+
+/// `text` loaded as if it were the file at `path` (nothing is read from disk there; the
+/// fuzzer's entry point).
+pub fn load_text(
+    path: &Path,
+    text: String,
+    env: &[(String, String)],
+) -> Result<Config, ConfigError> {
+    load_source(
+        Some(FileSource::new(path.to_owned(), text)),
+        env,
+        &Overrides::default(),
+    )
+}
+
+fn load_source(
+    file: Option<FileSource>,
+    env: &[(String, String)],
+    overrides: &Overrides,
+) -> Result<Config, ConfigError> {
     let mut prov = Provenance::default();
     let mut table = Table::new();
 
     // 1. The file alone.
-    if let Some(path) = path {
-        let file = FileSource::new(path.to_owned(), read_file(path)?);
+    let source_file = file.as_ref().map(|f| f.path.clone());
+    if let Some(file) = file {
         table = file.text.parse::<Table>().map_err(|e| {
             let problem = locate::syntax_problem(&e);
             file_error(&file, problem)
@@ -173,7 +199,7 @@ pub fn load_from(
             policy: raw.policy,
             tools: raw.tools,
         },
-        source_file: path.map(Path::to_owned),
+        source_file,
         systemd_state_directory: env::lookup(env, STATE_DIRECTORY_ENV)
             .and_then(|v| v.split(':').next())
             .filter(|v| !v.is_empty())

@@ -129,6 +129,45 @@ where
     })
 }
 
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// The stream with one leading byte-order mark removed (the SSE spec ignores it), and a blank
+/// line in front. Why: eventsource-stream 0.2.3 strips a leading BOM by slicing the string at
+/// byte 1, inside the 3-byte character, and panics — any provider (or anything in its place)
+/// starting a stream with a BOM would crash the request's task (found by `fuzz/sse`). The blank
+/// line makes sure its first character is never a BOM, even after two of them; a blank line
+/// before any field dispatches nothing.
+fn without_bom<S, E>(bytes: S) -> impl Stream<Item = Result<Bytes, E>> + Send + 'static
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Send + 'static,
+{
+    let bytes = Box::pin(bytes);
+    futures_util::stream::unfold(
+        (bytes, Some(Vec::with_capacity(BOM.len()))),
+        |(mut inner, mut head)| async move {
+            // Until the first three bytes are known, gather them.
+            while let Some(h) = head.as_mut() {
+                if h.len() >= BOM.len() {
+                    break;
+                }
+                match inner.next().await {
+                    Some(Ok(chunk)) => h.extend_from_slice(&chunk),
+                    // The stream failed: that ends it (the gateway reports the error).
+                    Some(Err(e)) => return Some((Err(e), (inner, None))),
+                    None => break,
+                }
+            }
+            if let Some(h) = head.take() {
+                let body = h.strip_prefix(BOM).unwrap_or(&h);
+                let first = Bytes::from([b"\n".as_slice(), body].concat());
+                return Some((Ok(first), (inner, None)));
+            }
+            inner.next().await.map(|item| (item, (inner, None)))
+        },
+    )
+}
+
 /// Parses a provider's response body into events.
 pub fn parse<S, E>(bytes: S) -> EventStream
 where
@@ -136,7 +175,7 @@ where
     E: std::fmt::Display + Send + 'static,
 {
     use eventsource_stream::Eventsource;
-    Box::pin(bytes.eventsource().map(|r| match r {
+    Box::pin(without_bom(bytes).eventsource().map(|r| match r {
         Ok(ev) => Ok(SseEvent {
             event: (!ev.event.is_empty() && ev.event != "message").then_some(ev.event),
             data: ev.data,
@@ -163,6 +202,38 @@ mod tests {
 
     async fn collect(s: impl Stream<Item = Result<Bytes, String>>) -> Vec<Result<Bytes, String>> {
         s.collect().await
+    }
+
+    async fn events(parts: Vec<&'static [u8]>) -> Vec<Result<SseEvent, String>> {
+        let s = futures_util::stream::iter(
+            parts
+                .into_iter()
+                .map(|p| Ok::<_, String>(Bytes::from_static(p))),
+        );
+        parse(s)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect()
+            .await
+    }
+
+    /// A leading byte-order mark is ignored (the SSE spec), whole or cut across chunks; before
+    /// `without_bom`, eventsource-stream panicked on it (fuzz/sse found it).
+    #[tokio::test]
+    async fn a_leading_bom_is_ignored_and_never_panics() {
+        let want = vec![Ok(SseEvent::data("a"))];
+        assert_eq!(events(vec![b"\xef\xbb\xbfdata: a\n\n"]).await, want);
+        assert_eq!(
+            events(vec![b"\xef", b"\xbb", b"\xbfdata: a\n\n"]).await,
+            want
+        );
+        assert_eq!(events(vec![b"data: a\n\n"]).await, want);
+        assert_eq!(events(vec![b"d", b"ata: a\n\n"]).await, want);
+        // A second BOM is no longer a BOM: it is part of the field name (ignored), no panic.
+        let two = events(vec![b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\ndata: b\n\n"]).await;
+        assert_eq!(two.last(), Some(&Ok(SseEvent::data("b"))), "{two:?}");
+        // Cut short inside the character: an error, no event.
+        assert!(events(vec![b"\xef\xbb"]).await.iter().all(Result::is_err));
+        assert!(events(vec![]).await.is_empty());
     }
 
     #[tokio::test]
