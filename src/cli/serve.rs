@@ -191,7 +191,18 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
         }
         reasons
     };
-    let audit = AuditWriter::spawn(store.clone(), config.audit.batch_max);
+    let spool = if config.audit.spool {
+        let dir = state_dir.join("spool");
+        let spool = crate::audit::spool::Spool::open(&dir, config.audit.spool_max_mb << 20)
+            .map_err(|e| anyhow::anyhow!("audit spool {}: {e}", dir.display()))?;
+        Some(spool)
+    } else {
+        tracing::warn!(
+            "audit spool disabled ([audit] spool = false): a database outage stops the data plane"
+        );
+        None
+    };
+    let audit = AuditWriter::spawn_with(store.clone(), config.audit.batch_max, spool);
     let (signer, key_source) = crate::audit::checkpoint_file::load_signer(&state_dir)
         .map_err(|e| anyhow::anyhow!("audit signing key: {e}"))?;
     tracing::info!(
@@ -206,6 +217,7 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
         Duration::from_secs(config.audit.checkpoint_secs),
     );
     let reload_audit = audit.clone();
+    let spools = audit.spools();
     let governance =
         Governance::load(&config.governance).map_err(|e| anyhow::anyhow!("policy: {e}"))?;
     let governance = Arc::new(arc_swap::ArcSwap::from_pointee(governance));
@@ -267,7 +279,7 @@ async fn serve(config: Config, host: Host) -> anyhow::Result<()> {
             governance,
             reload_audit,
         )),
-        authenticate: Authenticate::new(store.clone()),
+        authenticate: Authenticate::new(store.clone(), spools),
         metrics: Default::default(),
         admin_key: admin_key.map(|(k, _)| k),
         sandbox: Some(host.sandbox),

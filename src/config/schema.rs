@@ -376,6 +376,13 @@ pub struct AuditConfig {
     /// Seconds between signed checkpoints of the chain head (when it moved), 1 ..= 86400.
     /// Default 60. One is also written on shutdown.
     pub checkpoint_secs: u64,
+    /// While the database cannot take events, fsync them to `<state_dir>/spool` and keep
+    /// answering; they are replayed into the database in order once it is back. `false`: refuse
+    /// requests with 503 instead. Default `true`.
+    pub spool: bool,
+    /// Most MiB the spool may hold, 1 ..= 1048576; beyond it requests are refused with 503.
+    /// Default 1024.
+    pub spool_max_mb: u64,
 }
 
 impl Default for AuditConfig {
@@ -383,6 +390,8 @@ impl Default for AuditConfig {
         Self {
             batch_max: 256,
             checkpoint_secs: 60,
+            spool: true,
+            spool_max_mb: 1024,
         }
     }
 }

@@ -296,7 +296,12 @@ fn unknown_key_error_fields() {
             assert_eq!(key, "batch");
             assert_eq!(
                 expected,
-                &["batch_max".to_owned(), "checkpoint_secs".to_owned()]
+                &[
+                    "batch_max".to_owned(),
+                    "checkpoint_secs".to_owned(),
+                    "spool".to_owned(),
+                    "spool_max_mb".to_owned()
+                ]
             );
         }
         other => panic!("unexpected {other:?}"),

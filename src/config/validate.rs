@@ -432,6 +432,13 @@ pub(super) fn validate(config: &Config, prov: &Provenance) -> Result<(), ConfigE
         1,
         86_400,
     )?;
+    check_range(
+        prov,
+        &["audit", "spool_max_mb"],
+        config.audit.spool_max_mb,
+        1,
+        1 << 20,
+    )?;
 
     // [backup]
     check_range(

@@ -7,8 +7,8 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use super::Refusal;
-use crate::audit::chain::Linked;
 use crate::audit::event::{Detection, PolicyResult};
+use crate::audit::Receipt;
 use crate::detect::classify::Classification;
 use crate::detect::EntityKind;
 use crate::governance::flags::{FlagError, FlagSet, Flags, Mode};
@@ -133,7 +133,7 @@ pub struct Ctx {
     /// `always_run` (the audit step).
     pub rejection: Option<Refusal>,
     /// The committed audit link of this request.
-    pub audited: Option<Linked>,
+    pub audited: Option<Receipt>,
     /// Names of the steps that ran, in order (reported in `x-tappass-pipeline-steps`).
     pub steps_run: Vec<&'static str>,
     /// Set by the HTTP layer when the client went away before its answer: the exchange still

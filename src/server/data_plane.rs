@@ -42,7 +42,7 @@ pub async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
         app.governance.load_full(),
     );
     ctx.presented_key = auth::presented_key(&headers);
-    if !app.store.is_ready() {
+    if !app.audit.accepts() {
         return render(&Refusal::StorageUnavailable, WireFormat::OpenAi);
     }
     app.authenticate.run(&mut ctx).await;
@@ -82,8 +82,9 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 
 async fn handle(app: Arc<App>, format: WireFormat, headers: HeaderMap, body: Body) -> Response {
     let request_id = request_id(&headers);
-    // Fail closed before reading anything: a request we cannot audit gets no answer.
-    if !app.store.is_ready() {
+    // Fail closed before reading anything: a request we cannot audit gets no answer (the spool,
+    // when on, takes the audit events while the database is away).
+    if !app.audit.accepts() {
         return with_request_id(render(&Refusal::StorageUnavailable, format), &request_id);
     }
     let mut ctx = Ctx::with_governance(
@@ -190,7 +191,7 @@ fn log_request(ctx: &Ctx) {
         decision,
         step,
         status = ctx.rejection.as_ref().map_or(200, Refusal::status),
-        seq = ctx.audited.as_ref().map(|l| l.seq),
+        seq = ctx.audited.as_ref().and_then(|r| r.seq()),
         stream = ctx.stream,
         latency_ms = ctx.started.elapsed().as_millis() as u64,
         "request"

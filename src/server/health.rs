@@ -23,17 +23,31 @@ fn storage_name(app: &App) -> &'static str {
     }
 }
 
+/// `off`, `idle` (nothing waiting) or `spooling` (events wait on local disk for the database).
+fn spool_state(app: &App) -> &'static str {
+    use std::sync::atomic::Ordering::Relaxed;
+    let gauge = app.audit.spool_gauge();
+    match (app.audit.spools(), gauge.spooling.load(Relaxed)) {
+        (false, _) => "off",
+        (true, false) => "idle",
+        (true, true) => "spooling",
+    }
+}
+
 pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let ready = app.store.is_ready();
     let mut body = json!({
         "status": if ready { "healthy" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "storage": storage_name(&app),
+        "audit_spool": spool_state(&app),
         "environment": app.config.server.environment,
         // That it is, not why: the reasons are for admins.
         "production_unsafe": !app.production_unsafe.is_empty(),
     });
     if is_admin(&app, &headers).await {
+        use std::sync::atomic::Ordering::Relaxed;
+        let gauge = app.audit.spool_gauge();
         body["details"] = json!({
             "uptime_secs": app.started.elapsed().as_secs(),
             "providers": app.router.provider_names(),
@@ -41,6 +55,12 @@ pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
             "database": app.config.database_url_redacted(),
             "sandbox": app.sandbox,
             "production_unsafe": app.production_unsafe,
+            "audit_spool": {
+                "bytes_waiting": gauge.bytes.load(Relaxed),
+                "spooled_total": gauge.spooled_total.load(Relaxed),
+                "replayed_total": gauge.replayed_total.load(Relaxed),
+                "damaged_total": gauge.damaged_total.load(Relaxed),
+            },
         });
     }
     Json(body).into_response()
@@ -50,11 +70,15 @@ pub async fn live() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
+/// Ready when the data plane can answer: with the database down that is still the case while
+/// the spool takes the audit events and keys are known to authenticate from (`degraded`).
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
-    let db = if app.store.is_ready() {
-        "ok"
+    let (db, db_ok) = if app.store.is_ready() {
+        ("ok", true)
+    } else if app.audit.spools() && app.store.knows_keys() {
+        ("unavailable (audit spooled to local disk)", true)
     } else {
-        "unavailable"
+        ("unavailable", false)
     };
     let gov = app.governance.load();
     // A wrong password is named (only its category: the body is public); the shared
@@ -80,9 +104,14 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
             Err(_) => ("unavailable", false),
         },
     };
-    let ok = db == "ok" && redis_ok && policy_ok;
+    let ok = db_ok && redis_ok && policy_ok;
+    let status = match (ok, app.store.is_ready()) {
+        (false, _) => "unavailable",
+        (true, false) => "degraded",
+        (true, true) => "ok",
+    };
     let body = json!({
-        "status": if ok { "ok" } else { "unavailable" },
+        "status": status,
         "checks": {"database": db, "redis": redis, "policy": policy},
     });
     let status = if ok {

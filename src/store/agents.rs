@@ -143,6 +143,7 @@ impl Store {
         key: &NewKey,
         event: &AuditEvent,
     ) -> Result<(AgentRow, Linked), StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
         let now = event.ts.clone();
@@ -198,6 +199,7 @@ impl Store {
         agent_id: &str,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
         let res = sqlx::query(
@@ -222,6 +224,7 @@ impl Store {
         flag_grants: &[&str],
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
         let res =
@@ -241,6 +244,7 @@ impl Store {
 
     /// Adds a key (agent or control-plane) with its audit event.
     pub async fn add_key(&self, key: &NewKey, event: &AuditEvent) -> Result<(), StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
         insert_key(&mut tx, key, &event.ts).await?;
@@ -255,6 +259,7 @@ impl Store {
         key: &NewKey,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?; // the chain lock also serializes this check
         let existing = sqlx::query(
@@ -290,6 +295,41 @@ impl Store {
         Ok(row.as_ref().map(key_row).transpose()?)
     }
 
+    /// The key of a data-plane call. From the database whenever it answers; while it cannot,
+    /// and only when `last_known` (the audit spool is on), what this daemon last read of the key
+    /// (see `key_cache.rs` for what that trades) — a key it never read is `Unavailable`.
+    pub async fn find_agent_key(
+        &self,
+        key_id: &str,
+        last_known: bool,
+    ) -> Result<Option<KeyRow>, StoreError> {
+        let generation = self.keys.generation();
+        let read = if self.is_ready() {
+            self.find_key(key_id).await
+        } else {
+            Err(StoreError::Unavailable(sqlx::Error::PoolClosed))
+        };
+        match read {
+            Ok(row) => {
+                self.keys.remember(generation, key_id, row.as_ref());
+                Ok(row)
+            }
+            Err(StoreError::Unavailable(e)) => {
+                self.mark_unavailable();
+                match self.keys.get(key_id).filter(|_| last_known) {
+                    Some(row) => Ok(Some(row)),
+                    None => Err(StoreError::Unavailable(e)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether any key is known for authentication during an outage.
+    pub fn knows_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     pub async fn list_keys(&self, agent_id: &str) -> Result<Vec<KeyRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "{KEY_SELECT} WHERE k.agent_id = $1 ORDER BY k.created_at, k.key_id"
@@ -312,6 +352,7 @@ impl Store {
         keep_last_admin: bool,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
         if let Some(new) = replacement {

@@ -6,6 +6,10 @@ use super::{get_i64, get_opt_str, get_str, Store, StoreError};
 use crate::audit::chain::{self, Head, Linked};
 use crate::audit::event::AuditEvent;
 
+/// `audit_id`s looked up per statement when a replay checks what is already stored (well under
+/// SQLite's bound on parameters).
+const REPLAY_LOOKUP: usize = 500;
+
 /// One stored link, exactly as in the database.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
@@ -87,6 +91,38 @@ impl Store {
         let linked = append_locked(&mut tx, head, events).await?;
         tx.commit().await?;
         Ok(linked)
+    }
+
+    /// Appends spooled `events` in order as one transaction, skipping those already in the
+    /// chain (by `audit_id`, which is unique): a batch whose commit was cut off before its
+    /// acknowledgement, or a segment a crashed daemon had partly replayed, is never written twice.
+    /// Returns how many were appended.
+    pub async fn replay_audit(&self, events: &[AuditEvent]) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let head = lock_head(&mut tx).await?;
+        let mut present = std::collections::HashSet::new();
+        for part in events.chunks(REPLAY_LOOKUP) {
+            let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT audit_id FROM audit_events WHERE audit_id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for e in part {
+                q = q.bind(e.audit_id.clone());
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                present.insert(get_str(&row, "audit_id")?);
+            }
+        }
+        let missing: Vec<AuditEvent> = events
+            .iter()
+            .filter(|e| !present.contains(&e.audit_id))
+            .cloned()
+            .collect();
+        append_locked(&mut tx, head, &missing).await?;
+        tx.commit().await?;
+        Ok(missing.len())
     }
 
     /// The recorded chain head, `None` for an empty chain.

@@ -139,6 +139,7 @@ impl Store {
         progress: &mut dyn FnMut(),
         accept: &Accept<'_>,
     ) -> Result<(Rows, i64, Option<String>), LoadError> {
+        let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         lock_head(&mut tx).await?;
         for t in Table::ALL.iter().rev() {

@@ -11,6 +11,7 @@
 mod agents;
 mod audit;
 mod dump;
+mod key_cache;
 mod migrations;
 mod schema;
 mod supervisor;
@@ -132,6 +133,8 @@ pub struct Store {
     /// `true` while connected and migrated. A watch channel so the host layer can follow
     /// changes (sd_notify STATUS=, health) without polling.
     ready: std::sync::Arc<watch::Sender<bool>>,
+    /// Keys last read, for authentication during an outage only (`key_cache.rs`).
+    keys: std::sync::Arc<key_cache::KeyCache>,
 }
 
 impl Store {
@@ -171,6 +174,7 @@ impl Store {
             pool,
             backend,
             ready: std::sync::Arc::new(watch::Sender::new(false)),
+            keys: Default::default(),
         })
     }
 

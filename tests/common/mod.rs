@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod tcp_cut;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;

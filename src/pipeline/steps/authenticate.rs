@@ -1,4 +1,7 @@
 //! authenticate: the presented `tp_` key must be a live agent key of an active agent.
+//!
+//! The key is read from the database; while the database is away and the audit spool keeps the
+//! data plane serving, from what this daemon last read of it (`store/key_cache.rs`).
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -7,15 +10,17 @@ use crate::governance::flags::Grants;
 use crate::identity::keys::{self, KeyFamily};
 use crate::identity::{AgentStatus, KeyStatus, Role};
 use crate::pipeline::{AgentIdentity, Ctx, Refusal, Step};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 pub struct Authenticate {
     store: Store,
+    /// Authenticate from the last-known keys during a database outage (the spool is on).
+    last_known: bool,
 }
 
 impl Authenticate {
-    pub fn new(store: Store) -> Self {
-        Authenticate { store }
+    pub fn new(store: Store, last_known: bool) -> Self {
+        Authenticate { store, last_known }
     }
 }
 
@@ -49,13 +54,14 @@ impl Authenticate {
                 "control-plane keys cannot call the data plane; use an agent key".into(),
             ));
         }
-        let row = match self.store.find_key(&parsed.key_id).await {
+        let row = match self
+            .store
+            .find_agent_key(&parsed.key_id, self.last_known)
+            .await
+        {
             Ok(Some(row)) => row,
             Ok(None) => return Err(invalid_key("invalid API key")),
             Err(e) => {
-                if matches!(e, StoreError::Unavailable(_)) {
-                    self.store.mark_unavailable();
-                }
                 tracing::error!(error = %e, "key lookup failed");
                 return Err(Refusal::StorageUnavailable);
             }

@@ -48,7 +48,7 @@ pub struct StepDeps {
 /// (cost_tracking, audit) are last, so a refusal anywhere still settles and is recorded.
 pub fn default_steps(deps: &StepDeps) -> Vec<Arc<dyn Step>> {
     vec![
-        Arc::new(Authenticate::new(deps.store.clone())),
+        Arc::new(Authenticate::new(deps.store.clone(), deps.audit.spools())),
         Arc::new(rate_limit::RateLimit::new(
             deps.limiter.clone(),
             deps.limits_fail_open,
