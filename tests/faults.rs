@@ -279,3 +279,243 @@ async fn postgres_outage_under_load_is_spooled_then_replayed_in_order() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A redis-server of this test's own, on its own port, so it can be killed.
+struct OwnRedis {
+    proc: Option<common::Proc>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Option<OwnRedis> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(e) if common::in_ci() => panic!("redis-server is required under CI=true: {e}"),
+            Err(e) => {
+                eprintln!("SKIP: cannot start redis-server ({e})");
+                return None;
+            }
+        };
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(OwnRedis {
+            proc: Some(common::Proc(child)),
+        })
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            let _ = p.0.kill();
+            let _ = p.0.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Redis killed under load: limits cannot be checked, so requests are refused with a clear 503
+/// (fail closed) and audited; once Redis is back, service resumes by itself, and the chain holds
+/// every answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_under_load_fails_closed_then_recovers() {
+    let Some(pg) = PgDb::create().await else {
+        return;
+    };
+    let port = common::free_port();
+    let Some(mut redis) = OwnRedis::start(port) else {
+        return;
+    };
+    let (down, clients) = if large() {
+        (Duration::from_secs(30), 32)
+    } else {
+        (Duration::from_secs(4), 8)
+    };
+    let upstream = Upstream::start(&[]);
+    let toml = format!(
+        "[redis]\nurl = \"redis://127.0.0.1:{port}\"\ntimeout_ms = 500\n\
+         [limits]\nagent_requests = 100000000\nwindow_secs = 60\n"
+    );
+    let gw =
+        Gateway::start(GatewayOpts::new(Db::Postgres(pg.url.clone()), &upstream).config(&toml))
+            .await;
+    let (key, _) = gw.agent("through-redis-death").await;
+    let load = Load::start(&gw, &key, clients);
+    load.wait_more(100, Duration::from_secs(30)).await;
+
+    redis.kill9();
+    let t0 = Instant::now();
+    tokio::time::sleep(down).await;
+    let refused_while_down = {
+        let outcomes = load.outcomes.lock().await;
+        outcomes
+            .iter()
+            .filter(|o| o.sent > t0 + Duration::from_secs(1) && o.status != 200)
+            .count()
+    };
+    let mut redis = OwnRedis::start(port).expect("redis-server restarts");
+    // Service resumes by itself: 50 answers in a row after the restart.
+    let t1 = Instant::now();
+    loop {
+        let outcomes = load.outcomes.lock().await;
+        let recent: Vec<&Outcome> = outcomes.iter().filter(|o| o.sent > t1).collect();
+        if recent.len() >= 50 && recent[recent.len() - 50..].iter().all(|o| o.status == 200) {
+            break;
+        }
+        drop(outcomes);
+        assert!(
+            t1.elapsed() < Duration::from_secs(30),
+            "no recovery after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let outcomes = load.finish().await;
+    redis.kill9();
+
+    assert!(
+        refused_while_down > 0,
+        "nothing was refused while Redis was down"
+    );
+    for o in &outcomes {
+        assert!(
+            o.status == 200 || (o.status == 503 && o.id_or_code == "limits_unavailable"),
+            "{} {}",
+            o.status,
+            o.id_or_code
+        );
+    }
+    assert_chain_keeps_every_answer(&gw, &outcomes).await;
+    let refused = outcomes.iter().filter(|o| o.status != 200).count();
+    eprintln!(
+        "redis down {down:?}: {} requests, {refused} refused (limits_unavailable)",
+        outcomes.len()
+    );
+}
+
+/// A small tmpfs mounted for one test (root only), unmounted when dropped.
+struct SmallFs {
+    dir: std::path::PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl SmallFs {
+    /// Owned by `uid:gid`: as root the daemon drops to its own user (`[sandbox] uid`, 999) and
+    /// refuses a state directory it does not own.
+    fn mount(size: &str, uid: u32, gid: u32) -> Option<SmallFs> {
+        let parent = common::tempdir();
+        let dir = parent.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700,uid={uid},gid={gid}"),
+                "tmpfs",
+            ])
+            .arg(&dir)
+            .status();
+        match mounted {
+            Ok(s) if s.success() => Some(SmallFs {
+                dir,
+                _parent: parent,
+            }),
+            other if common::in_ci() => panic!("CI runs as root and must mount a tmpfs: {other:?}"),
+            other => {
+                eprintln!("SKIP: cannot mount a tmpfs (not root?): {other:?}");
+                None
+            }
+        }
+    }
+
+    /// Fills the file system; returns the filler to delete.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        while f.write_all(&block[..512]).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// The state directory full (SQLite and the spool both live there): requests are refused with
+/// a clear 503, nothing answered goes unrecorded, and once space is freed service resumes by
+/// itself with a chain that verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_directory_full_fails_closed_then_recovers() {
+    let Some(fs) = SmallFs::mount("8m", 999, 65534) else {
+        return;
+    };
+    let upstream = Upstream::start(&[]);
+    let mut opts = GatewayOpts::new(Db::Sqlite, &upstream);
+    opts.state_dir = Some(fs.dir.clone());
+    let gw = Gateway::start(opts).await;
+    let (key, _) = gw.agent("disk-full").await;
+    let load = Load::start(&gw, &key, 4);
+    load.wait_more(50, Duration::from_secs(30)).await;
+
+    let filler = fs.fill();
+    let t0 = Instant::now();
+    load.wait_more(50, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    std::fs::remove_file(&filler).unwrap();
+    let t1 = Instant::now();
+    loop {
+        let outcomes = load.outcomes.lock().await;
+        let recent: Vec<&Outcome> = outcomes.iter().filter(|o| o.sent > t1).collect();
+        if recent.len() >= 50 && recent[recent.len() - 50..].iter().all(|o| o.status == 200) {
+            break;
+        }
+        drop(outcomes);
+        assert!(
+            t1.elapsed() < Duration::from_secs(30),
+            "no recovery after space was freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let outcomes = load.finish().await;
+    let refused = outcomes
+        .iter()
+        .filter(|o| o.sent > t0 && o.answered < t1 && o.status != 200)
+        .count();
+    assert!(refused > 0, "nothing was refused while the disk was full");
+    for o in &outcomes {
+        assert!(
+            o.status == 200 || (o.status == 503 && o.id_or_code == "storage_unavailable"),
+            "{} {}",
+            o.status,
+            o.id_or_code
+        );
+    }
+    wait_spool(&gw, "idle", Duration::from_secs(30)).await;
+    assert_chain_keeps_every_answer(&gw, &outcomes).await;
+    eprintln!(
+        "state directory full: {} requests, {refused} refused while full",
+        outcomes.len()
+    );
+}

@@ -15,4 +15,4 @@ pub mod verify;
 pub mod writer;
 
 pub use event::AuditEvent;
-pub use writer::{AppendError, AuditWriter, Durable, Receipt};
+pub use writer::{AppendError, AuditWriter, Durable, Receipt, SpoolCounters, SpoolState};

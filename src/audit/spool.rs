@@ -318,14 +318,26 @@ mod tests {
         }
     }
 
+    fn fresh() -> (tempfile::TempDir, Spool) {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 1 << 30).unwrap();
+        (dir, spool)
+    }
+
+    fn only_segment(dir: &Path) -> PathBuf {
+        let mut all = fs::read_dir(dir).unwrap();
+        let path = all.next().unwrap().unwrap().path();
+        assert!(all.next().is_none());
+        path
+    }
+
     fn segments(dir: &Path) -> usize {
         fs::read_dir(dir).unwrap().count()
     }
 
     #[test]
     fn events_come_back_in_order_and_the_spool_empties() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (dir, mut spool) = fresh();
         assert!(spool.is_empty());
         spool.append(&events(0, 5)).unwrap();
         spool.append(&events(5, 5)).unwrap();
@@ -339,8 +351,7 @@ mod tests {
 
     #[test]
     fn appends_while_replaying_are_read_after_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (_dir, mut spool) = fresh();
         spool.append(&events(0, 4)).unwrap();
         let chunk = spool.read(3).unwrap();
         assert_eq!(numbers(&chunk.events), [0, 1, 2]);
@@ -351,8 +362,7 @@ mod tests {
 
     #[test]
     fn a_chunk_not_marked_consumed_is_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (_dir, mut spool) = fresh();
         spool.append(&events(0, 3)).unwrap();
         let first = spool.read(2).unwrap();
         let again = spool.read(2).unwrap();
@@ -368,12 +378,7 @@ mod tests {
             let chunk = spool.read(1).unwrap();
             spool.consumed(&chunk).unwrap(); // replayed, but the crash comes before the next
         } // the process dies: its lock goes with it
-        let path = fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let path = only_segment(dir.path());
         let mut torn = OpenOptions::new().append(true).open(&path).unwrap();
         torn.write_all(b"{\"audit_id\":\"aud_half").unwrap();
 
@@ -409,8 +414,7 @@ mod tests {
 
     #[test]
     fn a_line_longer_than_the_read_block_is_read_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (_dir, mut spool) = fresh();
         let big = AuditEvent::new(EventType::LlmCall)
             .details(serde_json::json!({ "n": 7, "pad": "x".repeat(READ_BLOCK * 2) }));
         spool.append(&[big]).unwrap();
@@ -425,12 +429,7 @@ mod tests {
             let mut spool = Spool::open(dir.path(), 1 << 30).unwrap();
             spool.append(&events(0, 3)).unwrap();
         }
-        let path = fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let path = only_segment(dir.path());
         let mut bytes = fs::read(&path).unwrap();
         let second = bytes.iter().position(|&b| b == b'\n').unwrap() + 5;
         bytes[second] ^= 0x20;

@@ -63,21 +63,40 @@ impl Receipt {
     }
 }
 
-/// The spool as `/health` and `/metrics` see it (updated by the writer task).
-#[derive(Debug, Default)]
-pub struct SpoolGauge {
-    /// A spool is configured and opened.
-    pub enabled: AtomicBool,
-    /// Events are going to the spool now.
-    pub spooling: AtomicBool,
+/// The spool's state, as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpoolState {
+    /// No spool (`[audit] spool = false`): a database outage refuses requests.
+    Off,
+    /// Events go to the database; nothing waits.
+    Idle,
+    /// Events go to the spool and wait there for the database.
+    Spooling,
+}
+
+/// The spool's counters since start, for admins (`/health` details).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SpoolCounters {
     /// Bytes waiting for replay.
-    pub bytes: AtomicU64,
-    /// Events written to the spool since start.
-    pub spooled_total: AtomicU64,
-    /// Spooled events appended to the database since start (skipped duplicates not counted).
-    pub replayed_total: AtomicU64,
-    /// Spooled lines that could not be read back since start.
-    pub damaged_total: AtomicU64,
+    pub bytes_waiting: u64,
+    /// Events written to the spool.
+    pub spooled_total: u64,
+    /// Spooled events appended to the database (skipped duplicates not counted).
+    pub replayed_total: u64,
+    /// Spooled lines that could not be read back.
+    pub damaged_total: u64,
+}
+
+/// The spool as the writer task leaves it for others to read.
+#[derive(Debug, Default)]
+struct SpoolGauge {
+    enabled: AtomicBool,
+    spooling: AtomicBool,
+    bytes: AtomicU64,
+    spooled_total: AtomicU64,
+    replayed_total: AtomicU64,
+    damaged_total: AtomicU64,
 }
 
 /// Handle to the writer task. Cheap to clone.
@@ -136,8 +155,22 @@ impl AuditWriter {
         self.gauge.enabled.load(Ordering::Relaxed)
     }
 
-    pub fn spool_gauge(&self) -> &SpoolGauge {
-        &self.gauge
+    pub fn spool_state(&self) -> SpoolState {
+        match (self.spools(), self.gauge.spooling.load(Ordering::Relaxed)) {
+            (false, _) => SpoolState::Off,
+            (true, false) => SpoolState::Idle,
+            (true, true) => SpoolState::Spooling,
+        }
+    }
+
+    pub fn spool_counters(&self) -> SpoolCounters {
+        let g = &self.gauge;
+        SpoolCounters {
+            bytes_waiting: g.bytes.load(Ordering::Relaxed),
+            spooled_total: g.spooled_total.load(Ordering::Relaxed),
+            replayed_total: g.replayed_total.load(Ordering::Relaxed),
+            damaged_total: g.damaged_total.load(Ordering::Relaxed),
+        }
     }
 }
 

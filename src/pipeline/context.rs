@@ -132,7 +132,7 @@ pub struct Ctx {
     /// Set by the first step that refuses the request; later steps then only run if they
     /// `always_run` (the audit step).
     pub rejection: Option<Refusal>,
-    /// The committed audit link of this request.
+    /// The request's audit event, once durable (in the database or the spool).
     pub audited: Option<Receipt>,
     /// Names of the steps that ran, in order (reported in `x-tappass-pipeline-steps`).
     pub steps_run: Vec<&'static str>,

@@ -23,31 +23,18 @@ fn storage_name(app: &App) -> &'static str {
     }
 }
 
-/// `off`, `idle` (nothing waiting) or `spooling` (events wait on local disk for the database).
-fn spool_state(app: &App) -> &'static str {
-    use std::sync::atomic::Ordering::Relaxed;
-    let gauge = app.audit.spool_gauge();
-    match (app.audit.spools(), gauge.spooling.load(Relaxed)) {
-        (false, _) => "off",
-        (true, false) => "idle",
-        (true, true) => "spooling",
-    }
-}
-
 pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let ready = app.store.is_ready();
     let mut body = json!({
         "status": if ready { "healthy" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "storage": storage_name(&app),
-        "audit_spool": spool_state(&app),
+        "audit_spool": app.audit.spool_state(),
         "environment": app.config.server.environment,
         // That it is, not why: the reasons are for admins.
         "production_unsafe": !app.production_unsafe.is_empty(),
     });
     if is_admin(&app, &headers).await {
-        use std::sync::atomic::Ordering::Relaxed;
-        let gauge = app.audit.spool_gauge();
         body["details"] = json!({
             "uptime_secs": app.started.elapsed().as_secs(),
             "providers": app.router.provider_names(),
@@ -55,12 +42,7 @@ pub async fn health(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
             "database": app.config.database_url_redacted(),
             "sandbox": app.sandbox,
             "production_unsafe": app.production_unsafe,
-            "audit_spool": {
-                "bytes_waiting": gauge.bytes.load(Relaxed),
-                "spooled_total": gauge.spooled_total.load(Relaxed),
-                "replayed_total": gauge.replayed_total.load(Relaxed),
-                "damaged_total": gauge.damaged_total.load(Relaxed),
-            },
+            "audit_spool": app.audit.spool_counters(),
         });
     }
     Json(body).into_response()

@@ -10,7 +10,7 @@ use crate::governance::flags::Grants;
 use crate::identity::keys::{self, KeyFamily};
 use crate::identity::{AgentStatus, KeyStatus, Role};
 use crate::pipeline::{AgentIdentity, Ctx, Refusal, Step};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 pub struct Authenticate {
     store: Store,
@@ -61,6 +61,11 @@ impl Authenticate {
         {
             Ok(Some(row)) => row,
             Ok(None) => return Err(invalid_key("invalid API key")),
+            // An outage is logged once by the store's supervisor, not once per request.
+            Err(e @ StoreError::Unavailable(_)) => {
+                tracing::debug!(error = %e, "key lookup failed: database unavailable");
+                return Err(Refusal::StorageUnavailable);
+            }
             Err(e) => {
                 tracing::error!(error = %e, "key lookup failed");
                 return Err(Refusal::StorageUnavailable);
