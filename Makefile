@@ -1,5 +1,6 @@
 # Developer entry points. `make test` checks its prerequisites (tests/prereqs.sh names what is
-# missing and how to install it), sets up the Python SDK venv (tests/sdk_python.rs), then runs
+# missing and how to install it), sets up the Python venv (the SDKs for tests/sdk_python.rs,
+# schemathesis for tests/openapi.rs; pinned in tests/sdk/requirements.txt), then runs
 # every test target. FEATURES passes cargo feature flags: CI runs the suite twice, once with the
 # default features (SQLite compiled in) and once with PKG_FEATURES, the packages' build.
 PYTHON ?= python3
@@ -17,7 +18,7 @@ prereqs:
 
 venv: prereqs
 	@set -e; \
-	if $(VENV)/bin/python -c "import openai, anthropic, pytest" 2>/dev/null && cmp -s $(REQS) $(STAMP); then \
+	if $(VENV)/bin/python -c "import openai, anthropic, pytest, schemathesis" 2>/dev/null && cmp -s $(REQS) $(STAMP); then \
 		echo "$(VENV) is up to date"; \
 	else \
 		[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \

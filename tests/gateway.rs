@@ -203,6 +203,17 @@ async fn keys_revoke_rotate_and_disable(backend: &str) {
     assert_eq!(gw.get("/admin/agents", &key).await.0, 403);
     assert_eq!(gw.get("/audit", &key).await.0, 403);
 
+    // Rotating a key under an agent that does not exist is 404, not a storage error (found by
+    // schemathesis: the new key's row was inserted before the old one was looked up).
+    let (status, body) = gw
+        .post(
+            &format!("/admin/agents/nobody/keys/{key_id}/rotate"),
+            &gw.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+
     // Rotate: the new key works, the old one is revoked (and says so).
     let (status, rotated) = gw
         .post(

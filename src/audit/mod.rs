@@ -9,6 +9,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod checkpoint_file;
 pub mod event;
+pub mod jcs;
 pub mod spool;
 pub mod spool_format;
 pub mod verify;

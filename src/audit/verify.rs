@@ -116,11 +116,23 @@ async fn verify_from(
             (Verifier::resume(a.clone()), a.seq)
         }
     };
+    // The next page is fetched while this one is checked: with the fast canonical check the
+    // database's answer, not the hashing, is the slower half.
+    let fetch = |after: u64| {
+        let store = store.clone();
+        tokio::spawn(async move { store.audit_range(after, upto, PAGE).await })
+    };
+    let mut next = fetch(after);
     let result = loop {
-        let rows = store.audit_range(after, upto, PAGE).await?;
+        let rows = match next.await {
+            Ok(rows) => rows?,
+            // Never cancelled; a panic in the fetch is this function's own.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
         if rows.is_empty() {
             break Ok(());
         }
+        next = fetch(rows.last().map_or(after, |r| r.seq));
         let mut broke = None;
         for r in &rows {
             if let Err(b) = v.push(r.seq, &r.canonical, &r.hash) {

@@ -10,11 +10,14 @@ mod data_plane;
 pub mod error;
 mod health;
 pub mod metrics;
+mod openapi;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
@@ -49,53 +52,95 @@ pub struct App {
     pub started: Instant,
 }
 
-/// The route table.
-pub fn routes(app: Arc<App>) -> axum::Router {
-    axum::Router::new()
+/// One route: its method, its path (axum's `{param}` syntax, which is OpenAPI's too) and its
+/// handler. The method is given once and the handler bound to it, so the list below is the
+/// whole truth that `openapi.rs`'s drift test compares with the published document.
+pub(crate) struct Route {
+    // Read by the drift test only: the router takes it from `handler`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<Arc<App>>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, Arc<App>>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
+    Route {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every route the server answers, in one table.
+pub(crate) fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
         // data plane (agent keys)
-        .route("/v1/chat/completions", post(data_plane::chat_completions))
-        .route("/v1/messages", post(data_plane::messages))
-        .route("/v1/models", get(data_plane::models))
+        route(
+            M::POST,
+            "/v1/chat/completions",
+            data_plane::chat_completions,
+        ),
+        route(M::POST, "/v1/messages", data_plane::messages),
+        route(M::GET, "/v1/models", data_plane::models),
         // control plane (admin keys)
-        .route(
-            "/admin/agents",
-            post(admin::create_agent).get(admin::list_agents),
-        )
-        .route(
-            "/admin/agents/{agent_id}",
-            get(admin::get_agent).patch(admin::update_agent),
-        )
-        .route(
+        route(M::POST, "/admin/agents", admin::create_agent),
+        route(M::GET, "/admin/agents", admin::list_agents),
+        route(M::GET, "/admin/agents/{agent_id}", admin::get_agent),
+        route(M::PATCH, "/admin/agents/{agent_id}", admin::update_agent),
+        route(
+            M::POST,
             "/admin/agents/{agent_id}/disable",
-            post(admin::disable_agent),
-        )
-        .route("/admin/agents/{agent_id}/keys", post(admin::issue_key))
-        .route(
+            admin::disable_agent,
+        ),
+        route(M::POST, "/admin/agents/{agent_id}/keys", admin::issue_key),
+        route(
+            M::POST,
             "/admin/agents/{agent_id}/keys/{key_id}/rotate",
-            post(admin::rotate_key),
-        )
-        .route(
+            admin::rotate_key,
+        ),
+        route(
+            M::POST,
             "/admin/agents/{agent_id}/keys/{key_id}/revoke",
-            post(admin::revoke_key),
-        )
-        .route("/admin/keys", post(admin::create_control_key))
-        .route(
+            admin::revoke_key,
+        ),
+        route(M::POST, "/admin/keys", admin::create_control_key),
+        route(
+            M::POST,
             "/admin/keys/{key_id}/rotate",
-            post(admin::rotate_control_key),
-        )
-        .route(
+            admin::rotate_control_key,
+        ),
+        route(
+            M::POST,
             "/admin/keys/{key_id}/revoke",
-            post(admin::revoke_control_key),
-        )
-        .route("/admin/config/reload", post(admin::reload_config))
+            admin::revoke_control_key,
+        ),
+        route(M::POST, "/admin/config/reload", admin::reload_config),
         // audit (admin or auditor keys)
-        .route("/audit", get(audit_api::list))
-        .route("/audit/verify", get(audit_api::verify))
-        // health (no auth) and metrics
-        .route("/health", get(health::health))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/metrics", get(health::metrics))
+        route(M::GET, "/audit", audit_api::list),
+        route(M::GET, "/audit/verify", audit_api::verify),
+        // health (no auth), metrics, the API's description
+        route(M::GET, "/health", health::health),
+        route(M::GET, "/health/live", health::live),
+        route(M::GET, "/health/ready", health::ready),
+        route(M::GET, "/metrics", health::metrics),
+        route(M::GET, "/openapi.json", openapi::document),
+    ]
+}
+
+/// The router: the table, plus the metrics middleware.
+pub fn routes(app: Arc<App>) -> axum::Router {
+    table()
+        .into_iter()
+        // A path given twice merges its methods (axum panics on the same method twice).
+        .fold(axum::Router::new(), |router, r| {
+            router.route(r.path, r.handler)
+        })
         // Outermost: metrics see every request, including refusals.
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -355,9 +355,6 @@ impl Store {
         let _keys = self.keys.clear_around();
         let mut tx = self.pool.begin().await?;
         let head = lock_head(&mut tx).await?;
-        if let Some(new) = replacement {
-            insert_key(&mut tx, new, &event.ts).await?;
-        }
         let owner = if agent_id.is_some() {
             "agent_id = $2"
         } else {
@@ -375,6 +372,11 @@ impl Store {
         .await?;
         if res.rows_affected() == 0 {
             return Ok(false);
+        }
+        // Only now: the old key exists, so its agent does, and the new key's row can refer to
+        // it (inserted first, an unknown agent was a foreign-key error, i.e. a 503 for a 404).
+        if let Some(new) = replacement {
+            insert_key(&mut tx, new, &event.ts).await?;
         }
         if agent_id.is_none() && keep_last_admin {
             let left = sqlx::query(

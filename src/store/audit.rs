@@ -45,6 +45,15 @@ pub(super) async fn lock_head(tx: &mut Transaction<'_, Any>) -> Result<Option<He
     })
 }
 
+/// Rows per `INSERT` statement: 7 parameters each stays under SQLite's oldest bind limit (999),
+/// and a group commit of `batch_max` (256 by default) is two statements instead of 256 round
+/// trips.
+const ROWS_PER_INSERT: usize = 128;
+const _: () = assert!(
+    ROWS_PER_INSERT * 7 <= 999,
+    "over SQLite's oldest bind limit"
+);
+
 /// Links and inserts `events` after `head` inside `tx`, then records the new head.
 pub(super) async fn append_locked(
     tx: &mut Transaction<'_, Any>,
@@ -54,24 +63,29 @@ pub(super) async fn append_locked(
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         let linked = chain::link(event, head.as_ref())?;
-        sqlx::query(
-            "INSERT INTO audit_events (seq, audit_id, ts, event_type, agent_id, canonical, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(linked.seq as i64)
-        .bind(&event.audit_id)
-        .bind(&event.ts)
-        .bind(event.event_type.as_str())
-        .bind(event.agent_id.clone())
-        .bind(&linked.canonical)
-        .bind(&linked.hash)
-        .execute(&mut **tx)
-        .await?;
         head = Some(Head {
             seq: linked.seq,
             hash: linked.hash.clone(),
         });
         out.push(linked);
+    }
+    for (events, linked) in events
+        .chunks(ROWS_PER_INSERT)
+        .zip(out.chunks(ROWS_PER_INSERT))
+    {
+        let sql = insert_sql(events.len());
+        let mut q = sqlx::query(&sql);
+        for (event, linked) in events.iter().zip(linked) {
+            q = q
+                .bind(linked.seq as i64)
+                .bind(&event.audit_id)
+                .bind(&event.ts)
+                .bind(event.event_type.as_str())
+                .bind(event.agent_id.clone())
+                .bind(&linked.canonical)
+                .bind(&linked.hash);
+        }
+        q.execute(&mut **tx).await?;
     }
     if let Some(h) = &head {
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
@@ -81,6 +95,30 @@ pub(super) async fn append_locked(
             .await?;
     }
     Ok(out)
+}
+
+/// `INSERT … VALUES ($1, …, $7), ($8, …)` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO audit_events (seq, audit_id, ts, event_type, agent_id, canonical, hash) VALUES ",
+    );
+    for r in 0..rows {
+        let b = r * 7;
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7
+        ));
+    }
+    sql
 }
 
 impl Store {
@@ -190,4 +228,19 @@ fn stored_event(row: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
         canonical: get_str(row, "canonical")?,
         hash: get_str(row, "hash")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_numbers_every_row_s_parameters_in_order() {
+        assert!(insert_sql(1).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7)"));
+        let two = insert_sql(2);
+        assert!(two.ends_with("($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)"));
+        let full = insert_sql(ROWS_PER_INSERT);
+        assert_eq!(full.matches('(').count(), ROWS_PER_INSERT + 1);
+        assert!(full.ends_with(&format!("${})", ROWS_PER_INSERT * 7)));
+    }
 }
