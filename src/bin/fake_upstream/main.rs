@@ -200,6 +200,13 @@ async fn main() -> std::io::Result<()> {
     tracing::info!(%addr, "fake upstream ready");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    // TCP_NODELAY, as a provider's front end has: without it the small SSE events after the
+    // first wait for the gateway's delayed ACK (~40 ms each), and a benchmark of streaming
+    // would measure Nagle's algorithm instead of the gateway.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         signal.await;
         let _ = signalled_tx.send(());
