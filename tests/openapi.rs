@@ -11,10 +11,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 
 use common::{database, in_ci, Gateway, GatewayOpts, Upstream};
 
@@ -32,18 +30,6 @@ fn schemathesis(repo: &Path) -> Result<PathBuf, String> {
     Ok(exe)
 }
 
-fn tee(from: impl Read + Send + 'static, log: Arc<Mutex<String>>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { break };
-            println!("{line}");
-            let mut log = log.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    })
-}
-
 /// Runs schemathesis over the operations `filter` selects, with `key`; returns its output.
 async fn run(exe: &Path, gw: &Gateway, filter: [&str; 2], key: &str, report: &Path) -> String {
     let examples =
@@ -56,8 +42,8 @@ async fn run(exe: &Path, gw: &Gateway, filter: [&str; 2], key: &str, report: &Pa
     // declares no links between operations.
     let phases = std::env::var("TAPPASS_SCHEMATHESIS_PHASES")
         .unwrap_or_else(|_| "examples,fuzzing".to_string());
-    let mut child = Command::new(exe)
-        .arg("run")
+    let mut cmd = Command::new(exe);
+    cmd.arg("run")
         .arg(format!("{}/openapi.json", gw.url))
         .args(filter)
         .args(["--checks", CHECKS])
@@ -72,22 +58,8 @@ async fn run(exe: &Path, gw: &Gateway, filter: [&str; 2], key: &str, report: &Pa
         .current_dir(report)
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start schemathesis");
-    let log = Arc::new(Mutex::new(String::new()));
-    let out = tee(child.stdout.take().unwrap(), log.clone());
-    let err = tee(child.stderr.take().unwrap(), log.clone());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .expect("wait for schemathesis");
-    out.join().unwrap();
-    err.join().unwrap();
-    let log = log.lock().unwrap().clone();
+        .env("NO_COLOR", "1");
+    let (status, log) = common::run_teed(cmd).await;
     assert!(
         status.success(),
         "schemathesis {filter:?} found failures ({status}); see the output above"

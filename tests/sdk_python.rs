@@ -8,10 +8,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 
 use common::{Db, Gateway, GatewayOpts, Upstream};
 use serde_json::Value;
@@ -45,20 +43,6 @@ fn python(repo: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// Copies `from` to our stdout/stderr line by line (so it shows live under `--nocapture`) and
-/// keeps a copy.
-fn tee(from: impl Read + Send + 'static, log: Arc<Mutex<String>>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { break };
-            println!("{line}");
-            let mut log = log.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdks_work_unchanged() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -80,38 +64,23 @@ async fn official_python_sdks_work_unchanged() {
     let gw = Gateway::start(GatewayOpts::new(Db::Sqlite, &upstream)).await;
     let (key, _) = gw.agent("sdk-bot").await;
 
-    let mut child = Command::new(&python)
-        .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-rs",
-            "-p",
-            "no:cacheprovider",
-            "tests/sdk",
-        ])
-        .current_dir(repo)
-        .env("TAPPASS_TEST_URL", &gw.url)
-        .env("TAPPASS_TEST_AGENT_KEY", &key)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pytest");
-    let log = Arc::new(Mutex::new(String::new()));
-    let out = tee(child.stdout.take().unwrap(), log.clone());
-    let err = tee(child.stderr.take().unwrap(), log.clone());
-    // pytest blocks; keep it off the runtime's workers, which serve nothing here but are shared.
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .expect("wait for pytest");
-    out.join().unwrap();
-    err.join().unwrap();
-    let log = log.lock().unwrap().clone();
+    let mut cmd = Command::new(&python);
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "tests/sdk",
+    ])
+    .current_dir(repo)
+    .env("TAPPASS_TEST_URL", &gw.url)
+    .env("TAPPASS_TEST_AGENT_KEY", &key)
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .env("NO_PROXY", "127.0.0.1,localhost")
+    .env("no_proxy", "127.0.0.1,localhost");
+    let (status, log) = common::run_teed(cmd).await;
     assert!(status.success(), "pytest tests/sdk failed ({status})");
     assert!(
         !log.contains(" skipped"),

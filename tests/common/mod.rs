@@ -616,3 +616,40 @@ pub async fn database(backend: &str) -> Option<(Db, Option<PgDb>)> {
         other => panic!("unknown backend {other}"),
     }
 }
+
+/// Runs `cmd` (stdout and stderr piped) to its end off the async runtime, copying its output to
+/// ours line by line (live under `--nocapture`); returns its exit status and the output.
+pub async fn run_teed(mut cmd: Command) -> (std::process::ExitStatus, String) {
+    use std::sync::{Arc, Mutex};
+    fn tee(
+        from: impl std::io::Read + Send + 'static,
+        log: Arc<Mutex<String>>,
+    ) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            for line in BufReader::new(from).lines() {
+                let Ok(line) = line else { break };
+                println!("{line}");
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        })
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {:?}: {e}", cmd.get_program()));
+    let log = Arc::new(Mutex::new(String::new()));
+    let out = tee(child.stdout.take().unwrap(), log.clone());
+    let err = tee(child.stderr.take().unwrap(), log.clone());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .expect("wait for the child");
+    out.join().unwrap();
+    err.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    (status, log)
+}
