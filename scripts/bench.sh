@@ -7,17 +7,21 @@
 #   BENCH_QUICK=1 scripts/bench.sh   # ~1 minute smoke run (docs untouched unless BENCH_DOCS=1)
 #
 # On a fresh machine it installs what it lacks into $BENCH_CACHE (default
-# /var/cache/tappass-bench): oha (pinned, `cargo install`), LiteLLM's proxy (pinned, in a venv).
-# It needs PostgreSQL on 127.0.0.1:5432 with trust auth (as the tests do) and creates a database
-# `tappass_bench` there. Knobs: BENCH_RATES ("500 1000 2000"), BENCH_SECONDS (10 per pass),
-# BENCH_LITELLM_RATE (25), BENCH_SKIP_BUILD=1, BENCH_PG (the server's URL without database),
-# BENCH_PROFILE=1 (perf profile of TapPass at saturation), BENCH_KEEP=1 (keep the work dir).
+# /var/cache/tappass-bench): oha (pinned, `cargo install`), LiteLLM's proxy (pinned, in a venv);
+# and PostgreSQL from Debian's packages if nothing answers on 127.0.0.1:5432 (scripts/services.sh,
+# as CI does). It creates a database `tappass_bench` there. Knobs: BENCH_RATES ("500 1000 2000"),
+# BENCH_SECONDS (10 per pass), BENCH_LITELLM_RATE (25), BENCH_NO_LITELLM=1 (TapPass and the
+# upstream only), BENCH_SKIP_BUILD=1, BENCH_PG (another server's URL without database; then
+# nothing is installed), BENCH_PROFILE=1 (perf profile of TapPass at saturation), BENCH_KEEP=1
+# (keep the work dir).
 #
 # Method: oha open loop (`-q RATE`, `--latency-correction`, so a slow answer counts from when
 # the request was due), the same request body everywhere. For each rate: the upstream directly,
 # then TapPass, then (at the low rate) LiteLLM, back to back, so "added" latency compares
 # passes a few seconds apart. Saturation: 64 connections, no rate limit. CPU per request: the
-# target's processes' utime+stime from /proc during the pass, over its 2xx answers.
+# target's processes' utime+stime from /proc during the pass, over its 2xx answers; beside it, how
+# busy the whole machine was (/proc/stat), so a pass that shared the cores with something else
+# shows. After the run: the audit chain must verify and hold one `llm_call` event per 2xx answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +37,8 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     SECS=3 RATES="500 2000" TTFT_N=100
 fi
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+LITELLM=1
+[ "${BENCH_NO_LITELLM:-0}" = 1 ] && LITELLM=0
 # BENCH_PROFILE=1: `perf record` TapPass during its saturation pass; the summary goes here.
 PROFILE_OUT="${BENCH_PROFILE_OUT:-/tmp/tappass-bench-profile.txt}"
 RUN_START=$(date +%s)
@@ -44,15 +50,22 @@ mkdir -p "$CACHE"
 OHA="$CACHE/tools/bin/oha"
 if ! "$OHA" --version 2>/dev/null | grep -q "$OHA_VERSION"; then
     say "installing oha $OHA_VERSION into $CACHE/tools (cargo install, a few minutes once)"
-    cargo install oha --locked --version "$OHA_VERSION" --root "$CACHE/tools" >&2
+    # Its own throwaway target dir, not a CARGO_TARGET_DIR the caller may have set.
+    env -u CARGO_TARGET_DIR cargo install oha --locked --version "$OHA_VERSION" --root "$CACHE/tools" >&2
 fi
 LITELLM_VENV="$CACHE/litellm-venv"
-if ! "$LITELLM_VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('litellm') != '$LITELLM_VERSION')" 2>/dev/null; then
+if [ "$LITELLM" = 1 ] && ! "$LITELLM_VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('litellm') != '$LITELLM_VERSION')" 2>/dev/null; then
     say "installing LiteLLM $LITELLM_VERSION (proxy) into $LITELLM_VENV"
     python3 -m venv "$LITELLM_VENV"
     "$LITELLM_VENV/bin/pip" install -q "litellm[proxy]==$LITELLM_VERSION" >&2
 fi
-pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL does not answer on 127.0.0.1:5432"
+if [ -z "${BENCH_PG:-}" ]; then
+    log() { say "$@"; }
+    # shellcheck source=scripts/services.sh
+    . scripts/services.sh
+    ensure_postgres >&2
+fi
+psql -q "$PG/postgres" -c 'SELECT 1' >/dev/null || die "PostgreSQL does not answer at $PG"
 
 TARGET_DIR=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
@@ -108,6 +121,8 @@ cpu_ticks() {
     done
     echo "$total"
 }
+# Busy ticks of the whole machine (all CPUs, everything but idle and iowait), from /proc/stat.
+machine_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 rss_kib() { # field: VmRSS or VmHWM, summed over the tree
     local total=0
     for p in $(tree "$1"); do
@@ -152,11 +167,13 @@ t0=$(now_ms)
 start_tappass
 GW_START=$(wait_200 "$t0" "http://127.0.0.1:$GW_PORT/health/ready")
 
-say "LiteLLM $LITELLM_VERSION proxy"
-LL_PORT=$(free_port)
-# It refuses to start without a master key (and then wants it on every request).
-LL_KEY="sk-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
-cat >"$WORK/litellm.yaml" <<EOF
+LL_START=null LL_PID=
+start_litellm() {
+    say "LiteLLM $LITELLM_VERSION proxy"
+    LL_PORT=$(free_port)
+    # It refuses to start without a master key (and then wants it on every request).
+    LL_KEY="sk-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+    cat >"$WORK/litellm.yaml" <<EOF
 model_list:
   - model_name: gpt-4o-mini
     litellm_params:
@@ -168,12 +185,14 @@ general_settings:
 litellm_settings:
   telemetry: false
 EOF
-t0=$(now_ms)
-(cd "$WORK" && exec env LITELLM_LOG=ERROR "$LITELLM_VENV/bin/litellm" --config "$WORK/litellm.yaml" \
-    --host 127.0.0.1 --port "$LL_PORT" --num_workers 1 >"$WORK/litellm.log" 2>&1) &
-LL_PID=$!
-PIDS+=("$LL_PID")
-LL_START=$(wait_200 "$t0" "http://127.0.0.1:$LL_PORT/health/liveliness")
+    t0=$(now_ms)
+    (cd "$WORK" && exec env LITELLM_LOG=ERROR "$LITELLM_VENV/bin/litellm" --config "$WORK/litellm.yaml" \
+        --host 127.0.0.1 --port "$LL_PORT" --num_workers 1 >"$WORK/litellm.log" 2>&1) &
+    LL_PID=$!
+    PIDS+=("$LL_PID")
+    LL_START=$(wait_200 "$t0" "http://127.0.0.1:$LL_PORT/health/liveliness")
+}
+[ "$LITELLM" = 0 ] || start_litellm
 
 python3 scripts/bench/fsync.py "$CACHE" 2000 >"$OUT/fsync.json"
 
@@ -200,9 +219,12 @@ pass() {
         perf record -q -F 999 -g -p "$GW_PID" -o "$WORK/perf.data" -- sleep "$secs" 2>/dev/null &
         perf=$!
     fi
+    local machine_before machine_after
+    machine_before=$(machine_ticks)
     before=$(cpu_ticks "$(pid_of "$target")")
     "$OHA" "${args[@]}" "$(url_of "$target")/v1/chat/completions" >"$OUT/$file"
     after=$(cpu_ticks "$(pid_of "$target")")
+    machine_after=$(machine_ticks)
     if [ -n "$perf" ]; then
         wait "$perf" || true
         # Where TapPass's CPU goes at saturation: by library, then by function.
@@ -212,33 +234,39 @@ pass() {
               --stdio -g none 2>/dev/null; } | grep -v '^#' | grep -v '^$' >"$PROFILE_OUT"
         say "profile of TapPass at saturation: $PROFILE_OUT"
     fi
-    printf '{"target":"%s","label":"%s","rate":%s,"oha":"%s","cpu_ticks":%s}\n' \
-        "$target" "$label" "$rate" "$file" $((after - before)) >>"$OUT/passes.jsonl"
+    printf '{"target":"%s","label":"%s","rate":%s,"oha":"%s","secs":%s,"cpu_ticks":%s,"machine_ticks":%s}\n' \
+        "$target" "$label" "$rate" "$file" "$secs" $((after - before)) \
+        $((machine_after - machine_before)) >>"$OUT/passes.jsonl"
 }
 
 # Warm-up: connections, caches, the database's pages.
 pass tappass warmup 500 2 && sed -i '$d' "$OUT/passes.jsonl"
-pass litellm warmup 10 2 && sed -i '$d' "$OUT/passes.jsonl"
+[ "$LITELLM" = 0 ] || { pass litellm warmup 10 2 && sed -i '$d' "$OUT/passes.jsonl"; }
 
 pass direct rate "$LITELLM_RATE"
 pass tappass rate "$LITELLM_RATE"
-pass litellm rate "$LITELLM_RATE"
+[ "$LITELLM" = 0 ] || pass litellm rate "$LITELLM_RATE"
 for rate in $RATES; do
     pass direct rate "$rate"
     pass tappass rate "$rate"
 done
 pass direct saturation 0
 pass tappass saturation 0
-pass litellm saturation 0
+[ "$LITELLM" = 0 ] || pass litellm saturation 0
 
 say "streaming time to first token"
 python3 scripts/bench/ttft.py "$(url_of direct)" sk-bench scripts/bench/request-stream.json "$TTFT_N" "$TTFT_RATE" >"$OUT/ttft-direct.json"
 python3 scripts/bench/ttft.py "$(url_of tappass)" "$AGENT_KEY" scripts/bench/request-stream.json "$TTFT_N" "$TTFT_RATE" >"$OUT/ttft-tappass.json"
-python3 scripts/bench/ttft.py "$(url_of litellm)" "$LL_KEY" scripts/bench/request-stream.json "$((TTFT_N / 4))" 10 >"$OUT/ttft-litellm.json"
+[ "$LITELLM" = 0 ] || python3 scripts/bench/ttft.py "$(url_of litellm)" "$LL_KEY" scripts/bench/request-stream.json "$((TTFT_N / 4))" 10 >"$OUT/ttft-litellm.json"
 
 # The chain the run wrote must verify: a benchmark of a gateway that lost events is no benchmark.
 VERIFY=$(curl -sf "http://127.0.0.1:$GW_PORT/audit/verify" -H "Authorization: Bearer $ADMIN_KEY")
 echo "$VERIFY" | grep -q '"verified":true' || die "the audit chain does not verify after the run: $VERIFY"
+# … and hold every answer: one llm_call event per 2xx TapPass gave (oha's passes, warm-ups
+# included, and the streams). A request oha abandoned at a pass's deadline may have been answered
+# and audited all the same, so those may add events, never remove one.
+LLM_CALLS=$(psql -tA "$PG/tappass_bench" -c "SELECT count(*) FROM audit_events WHERE event_type = 'llm_call'")
+python3 scripts/bench/audit_count.py "$OUT" "$LLM_CALLS" >"$OUT/audit.json"
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 rss() { printf '{"now":%s,"peak":%s}' "$(mib "$(rss_kib "$1" VmRSS)")" "$(mib "$(rss_kib "$1" VmHWM)")"; }
@@ -256,7 +284,8 @@ meta = {
     "fsync": json.load(open("$OUT/fsync.json")),
     "clk_tck": $(getconf CLK_TCK),
     "start_ms": {"tappass": $GW_START, "litellm": $LL_START},
-    "rss_mib": {"direct": $(rss "$UP_PID"), "tappass": $(rss "$GW_PID"), "litellm": $(rss "$LL_PID")},
+    "rss_mib": {"direct": $(rss "$UP_PID"), "tappass": $(rss "$GW_PID")$([ -z "$LL_PID" ] || echo ", \"litellm\": $(rss "$LL_PID")")},
+    "audit": json.load(open("$OUT/audit.json")),
     "ttft_n": $TTFT_N, "ttft_rate": $TTFT_RATE,
     "elapsed_s": $(($(date +%s) - RUN_START)),
 }

@@ -142,12 +142,8 @@ fn verified_events(ct: &Container) -> Result<u64, String> {
             Duration::from_secs(120),
         )
         .check()?;
-    // The report, then the checkpoint line.
-    let v: serde_json::Value = serde_json::Deserializer::from_str(&out.stdout)
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("no report: {out}"))?
-        .map_err(|e| format!("{e}: {out}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).map_err(|e| format!("{e}: {out}"))?;
     ensure(v["verified"] == true, || format!("the chain: {out}"))?;
     v["events_checked"]
         .as_u64()

@@ -495,15 +495,19 @@ impl Drop for SmallFs {
 
 /// The state directory full (SQLite and the spool both live there): requests are refused with
 /// a clear 503, nothing answered goes unrecorded, and once space is freed service resumes by
-/// itself with a chain that verifies.
+/// itself with a chain that verifies. The log names the cause without flooding: a handful of
+/// ERROR lines for the whole episode, not one per refused request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_directory_full_fails_closed_then_recovers() {
     let Some(fs) = SmallFs::mount("8m", 999, 65534) else {
         return;
     };
     let upstream = Upstream::start(&[]);
+    let log_dir = common::tempdir();
+    let log = log_dir.path().join("tappass.log");
     let mut opts = GatewayOpts::new(Db::Sqlite, &upstream);
     opts.state_dir = Some(fs.dir.clone());
+    opts.stderr_to = Some(log.clone());
     let gw = Gateway::start(opts).await;
     let (key, _) = gw.agent("disk-full").await;
     let load = Load::start(&gw, &key, 4);
@@ -532,9 +536,23 @@ async fn state_directory_full_fails_closed_then_recovers() {
     }
     wait_spool(&gw, "idle", Duration::from_secs(30)).await;
     assert_chain_keeps_every_answer(&gw, &outcomes).await;
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let errors: Vec<&str> = logged.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        errors.iter().any(|l| l.contains("audit append failed")),
+        "the cause is not in the log:\n{logged}"
+    );
+    assert!(
+        errors.len() <= 10,
+        "{} ERROR lines for one episode of {refused} refused requests:\n{}",
+        errors.len(),
+        errors[..errors.len().min(20)].join("\n")
+    );
     eprintln!(
-        "state directory full: {} requests, {refused} refused while full",
-        outcomes.len()
+        "state directory full: {} requests, {refused} refused while full, {} ERROR lines logged:\n{}",
+        outcomes.len(),
+        errors.len(),
+        errors.join("\n")
     );
 }
 

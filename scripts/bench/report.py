@@ -3,8 +3,8 @@
 with --docs FILE replaces the text between `<!-- bench:begin -->` and `<!-- bench:end -->`.
 
 Inputs in DIR: meta.json (what bench.sh measured outside oha), passes.jsonl (one line per oha
-pass: target, label, rate, the oha JSON file, CPU ticks of the target's processes during the
-pass) and ttft-<target>.json."""
+pass: target, label, rate, seconds, the oha JSON file, CPU ticks of the target's processes and of
+the whole machine during the pass) and ttft-<target>.json."""
 import json
 import os
 import sys
@@ -33,6 +33,10 @@ def load(directory):
             p999=(pct.get("p99.9") or 0) * 1000,
             # CPU seconds of the target's processes per successful request, in µs.
             cpu_us=(p["cpu_ticks"] / meta["clk_tck"]) / ok * 1e6 if ok and p["cpu_ticks"] is not None else None,
+            # Cores busy during the pass: the target's processes, and the whole machine (the
+            # rest is oha, PostgreSQL, the upstream and anything else that ran).
+            cores=p["cpu_ticks"] / meta["clk_tck"] / p["secs"],
+            machine_cores=p["machine_ticks"] / meta["clk_tck"] / p["secs"],
         )
         passes.append(p)
     ttft = {}
@@ -65,8 +69,11 @@ def tables(meta, passes, ttft):
         f"The run took {m['elapsed_s']} s."
     )
     out.append("")
-    out.append("| | saturation (RPS) | CPU per request at saturation | RSS after the run (peak) | start to ready |")
-    out.append("|---|---|---|---|---|")
+    out.append(
+        f"| | saturation (RPS) | CPU per request at saturation | cores used by it / by the whole machine (of {m['cpus']}) "
+        "| RSS after the run (peak) | start to ready |"
+    )
+    out.append("|---|---|---|---|---|---|")
     names = {"direct": "fake upstream alone (direct)", "tappass": "**TapPass**", "litellm": "LiteLLM proxy"}
     for target in ("direct", "tappass", "litellm"):
         s = find(passes, target, "saturation")
@@ -77,7 +84,7 @@ def tables(meta, passes, ttft):
         out.append(
             f"| {names[target]} | {s['rps']:,.0f}"
             + (f" ({s['bad']:,} not 2xx)" if s["bad"] else "")
-            + f" | {ms(s['cpu_us'], 0)} µs | "
+            + f" | {ms(s['cpu_us'], 0)} µs | {s['cores']:.2f} / {s['machine_cores']:.2f} | "
             + (f"{rss['now']:.1f} MiB ({rss['peak']:.1f})" if rss else "—")
             + f" | {ms(start, 0)} ms |"
         )
@@ -113,6 +120,13 @@ def tables(meta, passes, ttft):
             add50 = t["p50_ms"] - d["p50_ms"] if d and t["p50_ms"] is not None and target != "direct" else None
             add99 = t["p99_ms"] - d["p99_ms"] if d and t["p99_ms"] is not None and target != "direct" else None
             out.append(f"| {names[target]} | {ms(t['p50_ms'])} | {ms(t['p99_ms'])} | {ms(add50)} | {ms(add99)} | {t['errors']} |")
+    a = m.get("audit")
+    if a:
+        out.append("")
+        out.append(
+            f"Audit after the run: the chain verifies; {a['llm_call_events']:,} `llm_call` events for "
+            f"{a['answers_2xx']:,} 2xx answers ({a['abandoned']:,} requests abandoned by the client at a deadline)."
+        )
     return "\n".join(out)
 
 

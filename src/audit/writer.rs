@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -129,6 +129,7 @@ impl AuditWriter {
             spooling: false,
             gauge: gauge.clone(),
             batch_max,
+            refusing: None,
         };
         tokio::spawn(task.run(rx));
         AuditWriter { tx, gauge, store }
@@ -181,6 +182,16 @@ struct Task {
     spooling: bool,
     gauge: Arc<SpoolGauge>,
     batch_max: usize,
+    /// Set while appends fail: a failure that lasts (a full disk, an outage without a spool)
+    /// is logged when it starts and when it ends, not once per refused batch, so the journal
+    /// keeps the cause instead of thousands of copies of it.
+    refusing: Option<Refusing>,
+}
+
+/// An episode of refused appends.
+struct Refusing {
+    since: Instant,
+    events: u64,
 }
 
 impl Task {
@@ -227,6 +238,7 @@ impl Task {
             match result {
                 Ok(linked) => {
                     tracing::trace!(events = linked.len(), "audit batch committed");
+                    self.accepted();
                     for ((_, reply), link) in batch.drain(..).zip(linked) {
                         let _ = reply.send(Ok(Receipt {
                             audit_id: link.audit_id,
@@ -238,7 +250,7 @@ impl Task {
                 Err(StoreError::Unavailable(e)) => {
                     self.store.mark_unavailable();
                     if self.spool.is_none() {
-                        return refuse(batch, &format!("storage unavailable: {e}"));
+                        return self.refuse(batch, &format!("storage unavailable: {e}"));
                     }
                     // The commit may or may not have happened: the replay's check by audit_id
                     // makes either case land exactly once.
@@ -246,7 +258,7 @@ impl Task {
                         "audit: database unavailable; spooling events locally until it is back");
                     self.set_spooling(true);
                 }
-                Err(e) => return refuse(batch, &e.to_string()),
+                Err(e) => return self.refuse(batch, &e.to_string()),
             }
         }
         self.spool_batch(batch, events).await;
@@ -254,7 +266,7 @@ impl Task {
 
     async fn spool_batch(&mut self, batch: &mut Vec<(AuditEvent, Reply)>, events: Vec<AuditEvent>) {
         let Some(mut spool) = self.spool.take() else {
-            return refuse(batch, "storage unavailable and no spool configured");
+            return self.refuse(batch, "storage unavailable and no spool configured");
         };
         let n = events.len() as u64;
         let (spool, result) = tokio::task::spawn_blocking(move || {
@@ -267,6 +279,7 @@ impl Task {
         self.spool = Some(spool);
         match result {
             Ok(()) => {
+                self.accepted();
                 self.gauge.spooled_total.fetch_add(n, Ordering::Relaxed);
                 for (event, reply) in batch.drain(..) {
                     let _ = reply.send(Ok(Receipt {
@@ -275,14 +288,10 @@ impl Task {
                     }));
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, events = n,
-                    "audit: database unavailable and the spool cannot take the batch; refusing the requests");
-                refuse(
-                    batch,
-                    &format!("database unavailable and spool failed: {e}"),
-                );
-            }
+            Err(e) => self.refuse(
+                batch,
+                &format!("database unavailable and the spool cannot take the batch: {e}"),
+            ),
         }
     }
 
@@ -349,11 +358,38 @@ impl Task {
         self.gauge.bytes.store(spool.bytes(), Ordering::Relaxed);
         self.spool = Some(spool);
     }
-}
 
-fn refuse(batch: &mut Vec<(AuditEvent, Reply)>, msg: &str) {
-    tracing::error!(error = %msg, events = batch.len(), "audit append failed; refusing the requests");
-    for (_, reply) in batch.drain(..) {
-        let _ = reply.send(Err(AppendError::Unavailable(msg.to_string())));
+    /// Refuses every request of `batch` (each gets a 503). Logged at ERROR when an episode of
+    /// failures starts; later batches of the same episode only at DEBUG.
+    fn refuse(&mut self, batch: &mut Vec<(AuditEvent, Reply)>, msg: &str) {
+        let events = batch.len() as u64;
+        match &mut self.refusing {
+            None => {
+                tracing::error!(error = %msg, events,
+                    "audit append failed; refusing requests until it works again (logged again when it does)");
+                self.refusing = Some(Refusing {
+                    since: Instant::now(),
+                    events,
+                });
+            }
+            Some(r) => {
+                tracing::debug!(error = %msg, events, "audit append failed; refusing the requests");
+                r.events += events;
+            }
+        }
+        for (_, reply) in batch.drain(..) {
+            let _ = reply.send(Err(AppendError::Unavailable(msg.to_string())));
+        }
+    }
+
+    /// A batch was made durable: ends an episode of refusals, if one was going on.
+    fn accepted(&mut self) {
+        if let Some(r) = self.refusing.take() {
+            tracing::warn!(
+                refused_events = r.events,
+                secs = r.since.elapsed().as_secs(),
+                "audit appends work again; requests are answered"
+            );
+        }
     }
 }

@@ -139,9 +139,20 @@ fn verify(
         Ok::<_, String>((report, anchor))
     });
     match result {
+        Ok((report, anchor)) if json => {
+            // One document: the chain's report with the checkpoint check beside it.
+            let mut doc = serde_json::to_value(&report).unwrap_or_default();
+            doc["checkpoint"] = serde_json::to_value(&anchor).unwrap_or_default();
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            if report.verified && anchor.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Ok((report, anchor)) => {
-            let code = print_report(&report, json);
-            let anchored = print_anchor(&anchor, json);
+            let code = print_report(&report, false);
+            let anchored = print_anchor(&anchor);
             if code == ExitCode::SUCCESS && !anchored {
                 ExitCode::from(1)
             } else {
@@ -228,13 +239,15 @@ async fn check_checkpoint(
     Ok(out)
 }
 
-/// Prints the checkpoint check; `false` when it shows tampering or could not be trusted.
-fn print_anchor(r: &AnchorReport, json: bool) -> bool {
-    let ok = r.error.is_none() && matches!(r.anchor, None | Some(Anchor::Consistent));
-    if json {
-        println!("{}", serde_json::json!({ "checkpoint": r }));
-        return ok;
+impl AnchorReport {
+    /// `false` when the check shows tampering or the checkpoint could not be trusted.
+    fn ok(&self) -> bool {
+        self.error.is_none() && matches!(self.anchor, None | Some(Anchor::Consistent))
     }
+}
+
+/// Prints the checkpoint check; `false` when it shows tampering or could not be trusted.
+fn print_anchor(r: &AnchorReport) -> bool {
     match (&r.anchor, &r.error) {
         (_, Some(e)) => println!("checkpoint UNTRUSTED ({}): {e}", r.file),
         (None, None) => println!("no signed checkpoint yet ({})", r.file),
@@ -256,7 +269,7 @@ fn print_anchor(r: &AnchorReport, json: bool) -> bool {
             "audit chain REWRITTEN: event seq {seq} does not have the hash the checkpoint signed"
         ),
     }
-    ok
+    r.ok()
 }
 
 fn export(config: ConfigArgs, output: Option<PathBuf>) -> ExitCode {

@@ -211,6 +211,9 @@ pub struct GatewayOpts {
     pub wait_ready: bool,
     /// TOML written to a file passed with `--config`.
     pub config: Option<String>,
+    /// The gateway's stderr (its log, `RUST_LOG=error`) appended to this file instead of the
+    /// test's, for tests that check what it logs.
+    pub stderr_to: Option<PathBuf>,
 }
 
 impl GatewayOpts {
@@ -224,6 +227,7 @@ impl GatewayOpts {
             port: None,
             wait_ready: true,
             config: None,
+            stderr_to: None,
         }
     }
 
@@ -299,7 +303,16 @@ impl Gateway {
             .env("OPENAI_API_KEY", UPSTREAM_KEY)
             .env("ANTHROPIC_API_KEY", UPSTREAM_KEY)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(match &self.opts.stderr_to {
+                Some(path) => Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .expect("open the gateway's log file"),
+                ),
+                None => Stdio::inherit(),
+            });
         if let Db::Postgres(url) = &self.opts.db {
             cmd.args(["--database-url", url]);
         }

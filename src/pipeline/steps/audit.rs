@@ -82,7 +82,9 @@ impl Step for Audit {
         match self.writer.append(event).await {
             Ok(link) => ctx.audited = Some(link),
             Err(e) => {
-                tracing::error!(request_id = %ctx.request_id, error = %e, "request could not be audited");
+                // At DEBUG: the writer logs the cause at ERROR once per episode, and a full
+                // disk must not write one journal line per refused request.
+                tracing::debug!(request_id = %ctx.request_id, error = %e, "request could not be audited");
                 if ctx.rejection.is_none() {
                     // Fail closed: no answer goes out unaudited. Dropping the reply also closes
                     // an upstream stream before a byte of it reached the client.
@@ -101,7 +103,7 @@ impl Step for Audit {
             return;
         }
         if let Err(e) = self.writer.append(completion_event(ctx)).await {
-            tracing::error!(request_id = %ctx.request_id, error = %e, "stream completion could not be audited");
+            tracing::debug!(request_id = %ctx.request_id, error = %e, "stream completion could not be audited");
             ctx.streaming.audit_failed = true;
         }
     }
