@@ -167,7 +167,7 @@ t0=$(now_ms)
 start_tappass
 GW_START=$(wait_200 "$t0" "http://127.0.0.1:$GW_PORT/health/ready")
 
-LL_START=null LL_PID=
+LL_START=None LL_PID=  # read by the Python below when LiteLLM does not run
 start_litellm() {
     say "LiteLLM $LITELLM_VERSION proxy"
     LL_PORT=$(free_port)
